@@ -1,0 +1,58 @@
+"""What one rebalance needs, gathered by the caller (agent from the database, scenario runner from a file).
+
+Pure data: the analytics never read a database or a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Mapping
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure
+from app.domain.models import ConstraintDefaults, Policy, PricingPack, Security
+
+
+class RebalanceOptions(BaseModel):
+    """Engine options that change the result (all hashed into ``proposal_id``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+    lookback_days: int = Field(default=756, ge=20, le=10_000, description="daily returns used")
+    objective: Objective = Objective.SHARPE
+    risk_measure: RiskMeasure = RiskMeasure.MV
+    model: Model = Model.CLASSIC
+    cov_estimator: CovEstimator = CovEstimator.HIST
+    mean_estimator: MeanEstimator = MeanEstimator.HIST
+    risk_aversion: float = Field(default=2.0, gt=0, description="Utility objective's lambda")
+    cost_weight: float = Field(default=1.0, ge=0, description="weight of trading cost in the trade-path objective")
+
+
+@dataclass(frozen=True)
+class RebalanceInputs:
+    """Everything the pure engine needs for one proposal.
+
+    * ``history``: daily closes (float), index ascending dates, one column per symbol; must cover the universe.
+    * ``asof_prices``: Decimal price per symbol at ``pack.asof_date`` (the trade prices).
+    * ``quality``: score 0-10 per symbol (missing = unrated, treated as below any minimum).
+    * ``benchmark``: symbol -> fraction of 1 (sums to 1).
+    * ``holdings``: symbol -> shares (Decimal, >= 0); ``cash`` in currency.
+    """
+
+    portfolio_id: str
+    pack: PricingPack
+    history: pd.DataFrame
+    asof_prices: Mapping[str, Decimal]
+    securities: Mapping[str, Security]
+    quality: Mapping[str, float]
+    benchmark: Mapping[str, float]
+    holdings: Mapping[str, Decimal]
+    cash: Decimal
+    policy: Policy
+    defaults: ConstraintDefaults
+    options: RebalanceOptions = field(default_factory=RebalanceOptions)
+    strict: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Core: settings, logging, errors, Decimal rules, request context. Imports nothing of ours."""

@@ -1,0 +1,142 @@
+"""One exception tree, grouped by cause.
+
+Every error carries a one-line message that names the field, file or value at fault.
+Interfaces map *classes* to exit codes (``exit_code``), never message text:
+
+* :class:`InputError` (exit 2) — the caller gave us something malformed.
+* :class:`DomainRefusal` (exit 3) — well-formed request the domain refuses
+  (unknown pack, sealed pack, infeasible policy with ``strict``...).
+* :class:`SolverError` (exit 4) — a numerical solve failed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DawsosError(Exception):
+    """Base of every error we raise on purpose."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:  # one line, always
+        return " ".join(self.message.split("\n"))
+
+
+# ---- bad input (exit 2) -------------------------------------------------------------------------
+class InputError(DawsosError):
+    """The caller's input is malformed."""
+
+    exit_code = 2
+
+
+class SeedFileError(InputError):
+    """A seed file fails validation. Message: ``file: json.path: problem (value=...)``."""
+
+    def __init__(self, file: str, path: str, problem: str, value: Any = None) -> None:
+        self.file, self.path, self.problem, self.value = file, path, problem, value
+        where = f"{file}: {path}" if path else file
+        shown = f" (value={value!r})" if value is not None else ""
+        super().__init__(f"{where}: {problem}{shown}")
+
+
+class PriceFileError(InputError):
+    """A price CSV fails validation. Message: ``file: row/column: problem (value=...)``."""
+
+    def __init__(self, file: str, where: str, problem: str, value: Any = None) -> None:
+        self.file, self.where, self.problem, self.value = file, where, problem, value
+        shown = f" (value={value!r})" if value is not None else ""
+        loc = f"{file}: {where}" if where else file
+        super().__init__(f"{loc}: {problem}{shown}")
+
+
+class ScenarioError(InputError):
+    """A scenario file fails validation."""
+
+
+class ArgumentError(InputError):
+    """A capability or CLI argument is missing, unknown or of the wrong type."""
+
+
+class ConfigurationError(InputError):
+    """Settings are invalid (bad DATABASE_URL, missing seed folder...)."""
+
+
+# ---- domain refusals (exit 3) -------------------------------------------------------------------
+class DomainRefusal(DawsosError):
+    """A well-formed request that the domain refuses."""
+
+    exit_code = 3
+
+
+class NotFoundError(DomainRefusal):
+    """Something named by id does not exist."""
+
+    kind = "object"
+
+    def __init__(self, identifier: str, hint: str = "") -> None:
+        self.identifier = identifier
+        extra = f"; {hint}" if hint else ""
+        super().__init__(f"unknown {self.kind} {identifier!r}{extra}")
+
+
+class UnknownPricingPackError(NotFoundError):
+    kind = "pricing pack"
+
+
+class UnknownPolicyError(NotFoundError):
+    kind = "policy"
+
+
+class UnknownPortfolioError(NotFoundError):
+    kind = "portfolio"
+
+
+class UnknownSecurityError(NotFoundError):
+    kind = "security"
+
+
+class UnknownProposalError(NotFoundError):
+    kind = "proposal"
+
+
+class PricingPackError(DomainRefusal):
+    """The pricing pack cannot be used for this call (missing from the context, unsealed...)."""
+
+
+class SealedPackError(DomainRefusal):
+    """An attempt to change a sealed (immutable) pricing pack."""
+
+    def __init__(self, pack_id: str) -> None:
+        self.pack_id = pack_id
+        super().__init__(f"pricing pack {pack_id!r} is sealed: its prices cannot be added, changed or removed")
+
+
+class DuplicatePackError(DomainRefusal):
+    def __init__(self, pack_id: str) -> None:
+        self.pack_id = pack_id
+        super().__init__(f"pricing pack {pack_id!r} already exists; packs are immutable, choose a new id")
+
+
+class InfeasiblePolicyError(DomainRefusal):
+    """Raised with ``strict=True`` when a policy limit cannot hold; carries the constraint report."""
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+# ---- numerical failure (exit 4) -----------------------------------------------------------------
+class SolverError(DawsosError):
+    """A convex solve failed or returned an unusable status."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, stage: str = "", tried: list[str] | None = None) -> None:
+        self.stage = stage
+        self.tried = tried or []
+        super().__init__(message)
