@@ -94,3 +94,16 @@ def trade_cost(
     commission = money(commission_per_trade)
     impact = money(abs(trade_value) * to_decimal(market_impact_bps) / BPS)
     return commission, impact, commission + impact
+
+
+def strip_zeros(value: Decimal) -> Decimal:
+    """Same number without trailing fractional zeros, never in exponent form.
+
+    ``Decimal('100.000000') -> 100``, ``Decimal('125.674000') -> 125.674``. Used when reading NUMERIC
+    columns so SQLite (text) and PostgreSQL (fixed scale) give identical Decimals.
+    """
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    if value == value.to_integral_value():
+        return _clean_zero(value.quantize(Decimal(1)))
+    return _clean_zero(value.normalize())
