@@ -1,0 +1,1 @@
+"""Agents: gather inputs through repositories, call analytics, persist results."""

@@ -1,0 +1,67 @@
+"""Composition root: one place builds engine, session factory, agents (and later the orchestrator).
+
+Tests call the same :func:`bootstrap` with their own settings; importing ``app`` builds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from app.core.logging import configure_logging
+from app.core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+    from app.agents.optimizer import OptimizerAgent
+
+
+@dataclass
+class App:
+    """The running application: settings, database and agents. Use as ``async with bootstrap(...) as app``."""
+
+    settings: Settings
+    engine: "AsyncEngine"
+    session_factory: "async_sessionmaker"
+    optimizer: "OptimizerAgent"
+    migrate_on_start: bool = True
+    _started: bool = field(default=False, repr=False)
+
+    async def start(self) -> "App":
+        """Upgrade the schema to head (the app upgrades on start)."""
+        if self.migrate_on_start and not self._started:
+            from app.db.migrate import upgrade_to_head
+
+            await upgrade_to_head(self.engine)
+        self._started = True
+        return self
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> "App":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def bootstrap(
+    settings: Settings | None = None, *, engine: "AsyncEngine | None" = None, migrate_on_start: bool = True
+) -> App:
+    """Build the application from settings (or an existing engine, e.g. an in-memory database)."""
+    from app.agents.optimizer import OptimizerAgent
+    from app.db.engine import make_engine, make_session_factory
+
+    settings = settings or Settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    session_factory = make_session_factory(engine)
+    return App(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        optimizer=OptimizerAgent(session_factory),
+        migrate_on_start=migrate_on_start,
+    )

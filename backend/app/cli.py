@@ -1,0 +1,284 @@
+"""`dawsos` command line (Typer + Rich).
+
+Contract (DESIGN.md): ``--json`` prints exactly one JSON document on stdout; without it, readable
+tables. Exit codes: 0 success, 2 bad usage or invalid input, 3 a domain refusal, 4 a solver failure.
+Errors are one clear line on stderr; never a traceback. Heavy libraries (riskfolio, cvxpy) are imported
+only by the commands that solve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Coroutine, Optional, TypeVar
+
+import typer
+
+from app.core.errors import DawsosError, InputError
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="dawsos",
+    help="DawsOS policy rebalancer: policy templates, pricing packs and reproducible trade proposals.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+packs_app = typer.Typer(help="Immutable pricing packs.", no_args_is_help=True)
+policies_app = typer.Typer(help="Policy templates (versioned).", no_args_is_help=True)
+app.add_typer(packs_app, name="packs")
+app.add_typer(policies_app, name="policies")
+
+_state: dict[str, Any] = {"database_url": None}
+
+
+def _fail(exc: BaseException) -> "typer.Exit":
+    """Print one line for ``exc`` on stderr and return the Exit carrying its code."""
+    code = exc.exit_code if isinstance(exc, DawsosError) else 1
+    kind = "error" if code != 3 else "refused"
+    typer.echo(f"{kind}: {exc}", err=True)
+    return typer.Exit(code)
+
+
+def _run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run an async command body, mapping our errors to exit codes (never a traceback)."""
+    try:
+        return asyncio.run(coro_fn())
+    except DawsosError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+def _settings(database_url: Optional[str] = None):  # noqa: ANN202 - Settings, imported lazily
+    from pydantic import ValidationError
+
+    from app.core.settings import Settings
+
+    url = database_url or _state["database_url"]
+    try:
+        return Settings(database_url=url) if url else Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        raise _fail(InputError(f"{field}: {err['msg'].removeprefix('Value error, ')}")) from None
+
+
+def _print_json(document: Any) -> None:
+    from app.domain.canonical import canonical_json
+
+    sys.stdout.write(canonical_json(document, indent=2) + "\n")
+
+
+@app.callback()
+def _root(
+    database_url: Optional[str] = typer.Option(
+        None, "--database-url", envvar="DATABASE_URL", help="SQLAlchemy URL (default: var/dawsos.sqlite3)."
+    ),
+) -> None:
+    _state["database_url"] = database_url
+
+
+# ---- seed ---------------------------------------------------------------------------------------
+@app.command()
+def seed(
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="Overrides DATABASE_URL."),
+    seeds_dir: Optional[Path] = typer.Option(None, "--seeds-dir", help="Default: data/SEEDS/optimizer."),
+) -> None:
+    """Validate every seed file, then load them in one transaction (idempotent)."""
+    from app.seeding import seed_database
+
+    settings = _settings(database_url)
+    report = _run(lambda: seed_database(settings.database_url, seeds_dir or settings.seeds_dir))
+    for line in report.lines():
+        typer.echo(line)
+
+
+# ---- packs --------------------------------------------------------------------------------------
+@packs_app.command("list")
+def packs_list(json_out: bool = typer.Option(False, "--json", help="One JSON document on stdout.")) -> None:
+    """List pricing packs."""
+    from app.cli_render import render_packs
+
+    async def body() -> list[Any]:
+        from app.bootstrap import bootstrap
+        from app.db.repositories import PackRepository
+
+        async with bootstrap(_settings()) as running:
+            async with running.session_factory() as session:
+                return await PackRepository(session).list()
+
+    packs = _run(body)
+    if json_out:
+        _print_json({"pricing_packs": [p.model_dump(mode="json") for p in packs]})
+    else:
+        render_packs(packs)
+
+
+@packs_app.command("show")
+def packs_show(
+    pack_id: str = typer.Argument(..., help="Pricing pack id."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show one pricing pack and its as-of prices."""
+    from app.cli_render import render_pack
+
+    async def body() -> tuple[Any, dict[str, Any]]:
+        from app.bootstrap import bootstrap
+        from app.db.repositories import PackRepository
+
+        async with bootstrap(_settings()) as running:
+            async with running.session_factory() as session:
+                repo = PackRepository(session)
+                pack = await repo.get(pack_id)
+                return pack, await repo.asof_prices(pack_id)
+
+    pack, prices = _run(body)
+    if json_out:
+        _print_json({"pricing_pack": pack.model_dump(mode="json"), "asof_prices": prices})
+    else:
+        render_pack(pack, prices)
+
+
+@packs_app.command("import")
+def packs_import(
+    pack_id: str = typer.Option(..., "--id", help="New pack id (packs are immutable; ids are never reused)."),
+    prices: Path = typer.Option(..., "--prices", help="CSV: first column Date, one column per symbol."),
+    asof: Optional[str] = typer.Option(None, "--asof", help="As-of date (YYYY-MM-DD); default the last date."),
+    create_securities: bool = typer.Option(
+        False, "--create-securities", help="Create unknown symbols as securities (sector 'Unclassified')."
+    ),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Build and seal a pricing pack from a CSV file."""
+    from app.cli_render import render_pack
+
+    asof_date: date | None = None
+    if asof is not None:
+        try:
+            asof_date = date.fromisoformat(asof)
+        except ValueError:
+            raise _fail(InputError(f"--asof: not a date in YYYY-MM-DD form (value={asof!r})")) from None
+
+    async def body() -> Any:
+        from app.bootstrap import bootstrap
+        from app.seeding.packs import import_pack
+
+        async with bootstrap(_settings()) as running:
+            async with running.session_factory() as session:
+                async with session.begin():
+                    return await import_pack(
+                        session, pack_id=pack_id, csv_path=prices, asof=asof_date,
+                        create_securities=create_securities,
+                    )
+
+    pack = _run(body)
+    if json_out:
+        _print_json({"pricing_pack": pack.model_dump(mode="json")})
+    else:
+        render_pack(pack, None)
+
+
+# ---- policies -----------------------------------------------------------------------------------
+@policies_app.command("list")
+def policies_list(json_out: bool = typer.Option(False, "--json")) -> None:
+    """List policy templates (latest version of each)."""
+    from app.cli_render import render_policies
+
+    async def body() -> list[Any]:
+        from app.bootstrap import bootstrap
+        from app.db.repositories import PolicyRepository
+
+        async with bootstrap(_settings()) as running:
+            async with running.session_factory() as session:
+                return await PolicyRepository(session).list_latest()
+
+    policies = _run(body)
+    if json_out:
+        _print_json({"policies": [p.model_dump(mode="json") for p in policies]})
+    else:
+        render_policies(policies)
+
+
+@policies_app.command("show")
+def policies_show(
+    policy_id: str = typer.Argument(..., help="Policy template id."),
+    version: Optional[int] = typer.Option(None, "--version", min=1, help="Default: the latest."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show one policy template; every stored version is listed."""
+    from app.cli_render import render_policies
+
+    async def body() -> tuple[Any, list[Any]]:
+        from app.bootstrap import bootstrap
+        from app.db.repositories import PolicyRepository
+
+        async with bootstrap(_settings()) as running:
+            async with running.session_factory() as session:
+                repo = PolicyRepository(session)
+                return await repo.get(policy_id, version=version), await repo.versions(policy_id)
+
+    policy, versions = _run(body)
+    if json_out:
+        _print_json({"policy": policy.model_dump(mode="json"), "versions": [v.model_dump(mode="json") for v in versions]})
+    else:
+        render_policies(versions, title=f"Policy {policy_id} (all versions)")
+
+
+# ---- rebalance ----------------------------------------------------------------------------------
+@app.command()
+def rebalance(
+    portfolio: Optional[str] = typer.Option(None, "--portfolio", help="Portfolio id (e.g. P1)."),
+    policy: Optional[str] = typer.Option(None, "--policy", help="Policy template id (e.g. quality_focused)."),
+    pack: Optional[str] = typer.Option(None, "--pack", help="Pricing pack id; default the newest sealed pack."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse (exit 3) when a policy limit cannot hold."),
+    scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario JSON: everything inline."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
+) -> None:
+    """Propose trades that bring a portfolio to its policy (nothing is sent to a broker)."""
+    from app.cli_render import render_proposal
+
+    if scenario is not None:
+        if portfolio or policy or pack:
+            raise _fail(InputError("--scenario carries portfolio, policy and pack: do not combine it with them"))
+
+        async def body():  # noqa: ANN202
+            from app.scenarios.runner import run_scenario
+
+            return await run_scenario(scenario, strict=strict or None)
+
+    else:
+        missing = [flag for flag, val in (("--portfolio", portfolio), ("--policy", policy)) if not val]
+        if missing:
+            raise _fail(InputError(f"{' and '.join(missing)} required (or give --scenario FILE.json)"))
+
+        async def body():  # noqa: ANN202
+            from app.bootstrap import bootstrap
+            from app.core.context import RequestCtx
+
+            async with bootstrap(_settings()) as running:
+                ctx = RequestCtx(pricing_pack_id=pack)
+                if pack is None:
+                    ctx = ctx.model_copy(update={"pricing_pack_id": await running.optimizer.resolve_pack_id(ctx)})
+                return await running.optimizer.propose_trades(
+                    ctx, portfolio_id=portfolio, policy_id=policy, strict=strict
+                )
+
+    proposal = _run(body)
+    if json_out:
+        _print_json(proposal.model_dump(mode="json"))
+    else:
+        render_proposal(proposal)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,108 @@
+"""Readable terminal output for the CLI (Rich tables). JSON output does not come through here."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(soft_wrap=False)
+
+
+def _pct_of_fraction(value: float) -> str:
+    return f"{value * 100:.2f} %"
+
+
+def render_packs(packs: Iterable[Any]) -> None:
+    table = Table(title="Pricing packs", title_justify="left")
+    for col in ("id", "as of", "sealed", "dates", "symbols", "from", "content hash"):
+        table.add_column(col)
+    for p in packs:
+        table.add_row(
+            p.id, str(p.asof_date), "yes" if p.sealed else "NO", str(p.n_dates), str(p.n_symbols),
+            str(p.first_date or ""), (p.content_hash or "")[:16],
+        )
+    console.print(table)
+
+
+def render_pack(pack: Any, prices: dict[str, Decimal] | None) -> None:
+    console.print(
+        f"[bold]{pack.id}[/bold]  as of {pack.asof_date}  sealed={'yes' if pack.sealed else 'NO'}  "
+        f"{pack.n_dates} dates x {pack.n_symbols} symbols from {pack.first_date}"
+    )
+    if pack.content_hash:
+        console.print(f"content hash {pack.content_hash}")
+    if pack.source:
+        console.print(f"source: {pack.source}")
+    if prices:
+        table = Table(title=f"As-of prices ({pack.asof_date})", title_justify="left")
+        table.add_column("symbol")
+        table.add_column("close", justify="right")
+        for sym in sorted(prices):
+            table.add_row(sym, str(prices[sym]))
+        console.print(table)
+
+
+def render_policies(policies: Iterable[Any], title: str = "Policy templates") -> None:
+    table = Table(title=title, title_justify="left")
+    for col in ("id", "version", "name", "min quality", "max position", "max sector", "max TE", "max turnover",
+                "method"):
+        table.add_column(col, justify="right" if col not in ("id", "name", "method") else "left")
+    for p in policies:
+        table.add_row(
+            p.id, str(p.version), p.name, f"{p.min_quality_score:g}", _pct_of_fraction(p.max_single_position_pct),
+            _pct_of_fraction(p.max_sector_pct), _pct_of_fraction(p.max_tracking_error_pct),
+            _pct_of_fraction(p.max_turnover_pct), p.method_version,
+        )
+    console.print(table)
+
+
+def render_proposal(proposal: Any) -> None:
+    s = proposal.summary
+    console.print(
+        f"[bold]Proposal {proposal.proposal_id[:16]}…[/bold]  portfolio {proposal.portfolio_id}  "
+        f"policy {proposal.policy_id} v{proposal.policy_version} ({proposal.method_version})  "
+        f"pack {proposal.pricing_pack_id} as of {proposal.asof_date}"
+    )
+    trades = Table(title="Trades (proposed; nothing is sent to a broker)", title_justify="left")
+    for col, just in (("symbol", "left"), ("action", "left"), ("shares now", "right"), ("delta", "right"),
+                      ("target", "right"), ("price", "right"), ("value", "right"), ("weight now", "right"),
+                      ("weight after", "right"), ("cost", "right"), ("why", "left")):
+        trades.add_column(col, justify=just)  # type: ignore[arg-type]
+    for t in proposal.trades:
+        colour = "red" if t.action == "SELL" else "green"
+        trades.add_row(
+            t.symbol, f"[{colour}]{t.action}[/{colour}]", str(t.current_shares), str(t.delta_shares),
+            str(t.target_shares), str(t.price), f"{t.trade_value:,}", f"{t.current_weight_pct} %",
+            f"{t.target_weight_pct} %", str(t.estimated_cost), t.rationale,
+        )
+    console.print(trades)
+    summary = Table(title="Summary", title_justify="left")
+    summary.add_column("metric")
+    summary.add_column("before", justify="right")
+    summary.add_column("after", justify="right")
+    summary.add_row("portfolio value", f"{s.portfolio_value:,}", "")
+    summary.add_row("cash", f"{s.cash_before:,}", f"{s.cash_after:,}")
+    summary.add_row("expected return", f"{s.expected_return_before_pct} %", f"{s.expected_return_after_pct} %")
+    summary.add_row("volatility", f"{s.volatility_before_pct} %", f"{s.volatility_after_pct} %")
+    summary.add_row("Sharpe", str(s.sharpe_before), str(s.sharpe_after))
+    summary.add_row("tracking error", f"{s.te_before_pct} %", f"{s.te_after_pct} %")
+    summary.add_row("average quality", str(s.avg_quality_before), str(s.avg_quality_after))
+    summary.add_row("turnover", "", f"{s.turnover_pct} %")
+    summary.add_row("estimated cost", "", f"{s.estimated_total_cost:,}")
+    console.print(summary)
+    cons = Table(title="Constraints (recomputed from the final whole-share trades)", title_justify="left")
+    for col in ("constraint", "limit", "before", "after", "ok", "binding", "detail"):
+        cons.add_column(col)
+    for c in proposal.constraints:
+        unit = " %" if c.unit == "pct" else ""
+        fmt = lambda v: "" if v is None else f"{v}{unit}"  # noqa: E731
+        ok = "[green]yes[/green]" if c.satisfied else "[red]NO[/red]"
+        cons.add_row(c.name, fmt(c.limit), fmt(c.before), fmt(c.after), ok, "yes" if c.binding else "", c.detail)
+    console.print(cons)
+    for w in proposal.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+    verdict = "all policy limits hold" if s.all_constraints_satisfied else "some limits cannot hold (see NO above)"
+    console.print(f"{len(proposal.trades)} trades; {verdict}.")
