@@ -5,7 +5,7 @@ the seeded pack, TE = sqrt((w-b)' S (w-b)) * sqrt(252)):
 
 * te_constraint_rebalance: benchmark tilted 32 % towards six defensive names -> TE about 3.5 %;
   reaching TE <= 2 % needs about 13 % turnover, under the 30 % limit.
-* turnover_limit_rebalance: benchmark tilted 42 % towards five health-care names -> TE about 5.6 %;
+* turnover_limit_rebalance: benchmark tilted 45 % towards five health-care names -> TE about 6.0 %;
   reaching TE <= 2 % needs about 35 % turnover, over the 20 % limit, so the residual TE is reported.
 
 Usage: .venv/bin/python tests/golden/craft_scenarios.py  (never overwrites an "expected" block).
@@ -99,7 +99,7 @@ def main() -> None:
           "max_single_position_pct": 0.15, "max_sector_pct": 0.40, "max_tracking_error_pct": 0.02,
           "max_turnover_pct": 0.30, "method_version": "v1"},
          "A defensive tilt at about 3.5 % TE brought to <= 2 % within a 30 % turnover limit."),
-        ("turnover_limit_rebalance", ["LLY", "MRK", "PFE", "JNJ", "UNH"], 0.42,
+        ("turnover_limit_rebalance", ["LLY", "MRK", "PFE", "JNJ", "UNH"], 0.45,
          {"id": "turnover_capped", "name": "Turnover-capped (golden)", "min_quality_score": 0.0,
           "max_single_position_pct": 0.15, "max_sector_pct": 0.60, "max_tracking_error_pct": 0.02,
           "max_turnover_pct": 0.20, "method_version": "v1"},
