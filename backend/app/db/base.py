@@ -1,0 +1,101 @@
+"""Declarative base, naming convention and the dialect-independent Decimal column type."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import MetaData, Numeric, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from app.core.decimals import strip_zeros
+
+#: Constraint names are derived, never left to the database, so Alembic diffs stay stable.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every ORM row. Rows never leave ``app.db``: repositories return domain models."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DecimalType(TypeDecorator[Decimal]):
+    """Exact decimal column that reads back the same ``Decimal`` on SQLite and PostgreSQL.
+
+    * PostgreSQL: ``NUMERIC(precision, scale)``.
+    * SQLite: ``TEXT`` holding the plain decimal string (SQLite's NUMERIC affinity goes through a
+      C double and loses digits). Text compares lexically in SQL: do arithmetic and ordering in
+      Python, not in SQL, on these columns.
+
+    Binding refuses floats (money never goes through binary floating point), non-finite values and
+    values that do not fit ``NUMERIC(precision, scale)`` — PostgreSQL would round extra decimal places
+    silently and SQLite would keep them, so the two would disagree. Reading returns
+    :func:`app.core.decimals.strip_zeros` of the stored value on both dialects: ``100``, never
+    ``100.000000``; ``125.674``, never ``125.674000``.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 20, scale: int = 6) -> None:
+        if not 0 <= scale <= precision:
+            raise ValueError(f"DecimalType needs 0 <= scale <= precision, got ({precision}, {scale})")
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def _checked(self, value: object) -> Decimal:
+        if isinstance(value, bool) or isinstance(value, float):
+            raise TypeError(f"DecimalType binds Decimal, int or str, not {type(value).__name__} ({value!r})")
+        if isinstance(value, Decimal):
+            dec = value
+        elif isinstance(value, (int, str)):
+            dec = Decimal(value)
+        else:
+            raise TypeError(f"DecimalType binds Decimal, int or str, not {type(value).__name__}")
+        if not dec.is_finite():
+            raise ValueError(f"DecimalType refuses non-finite value {dec}")
+        dec = strip_zeros(dec)
+        exponent = int(dec.as_tuple().exponent)
+        if -exponent > self.scale:
+            raise ValueError(f"{dec} has more than {self.scale} decimal places (column NUMERIC({self.precision}, {self.scale}))")
+        integer_digits = len(str(abs(int(dec)))) if abs(dec) >= 1 else 0
+        if integer_digits > self.precision - self.scale:
+            raise ValueError(f"{dec} does not fit NUMERIC({self.precision}, {self.scale})")
+        return dec
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        dec = self._checked(value)
+        return format(dec, "f") if dialect.name == "sqlite" else dec
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        dec = value if isinstance(value, Decimal) else Decimal(str(value))
+        return strip_zeros(dec)
+
+    def process_literal_param(self, value: Any, dialect: Dialect) -> str:
+        if value is None:
+            return "NULL"
+        text = format(self._checked(value), "f")
+        return f"'{text}'" if dialect.name == "sqlite" else text
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
