@@ -140,3 +140,37 @@ class SolverError(DawsosError):
         self.stage = stage
         self.tried = tried or []
         super().__init__(message)
+
+
+# ---- persistence (appended by the data layer) ---------------------------------------------------
+class UnknownBenchmarkError(NotFoundError):
+    kind = "benchmark"
+
+
+class UnknownConstraintDefaultsError(NotFoundError):
+    kind = "constraint defaults"
+
+
+class ProposalConflictError(DomainRefusal):
+    """A proposal id is already stored with a different body: the same inputs must give the same bytes."""
+
+    def __init__(self, proposal_id: str) -> None:
+        self.proposal_id = proposal_id
+        super().__init__(
+            f"proposal {proposal_id!r} is already stored with a different body; the engine is not "
+            "deterministic for these inputs or its version was not bumped"
+        )
+
+
+class SealedPackConflictError(SealedPackError):
+    """Seeding or importing different prices under the id of a sealed pack."""
+
+    def __init__(self, pack_id: str, *, stored_hash: str | None, new_hash: str, source: str) -> None:
+        DomainRefusal.__init__(
+            self,
+            f"pricing pack {pack_id!r} is sealed with different content (stored hash {str(stored_hash)[:12]}, "
+            f"{source} hash {new_hash[:12]}); sealed packs are immutable: give the new prices a new pack id. "
+            "Nothing was written",
+        )
+        self.pack_id = pack_id
+        self.stored_hash, self.new_hash, self.source = stored_hash, new_hash, source

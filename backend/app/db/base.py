@@ -69,12 +69,15 @@ class DecimalType(TypeDecorator[Decimal]):
             raise TypeError(f"DecimalType binds Decimal, int or str, not {type(value).__name__}")
         if not dec.is_finite():
             raise ValueError(f"DecimalType refuses non-finite value {dec}")
-        dec = strip_zeros(dec)
-        exponent = int(dec.as_tuple().exponent)
-        if -exponent > self.scale:
-            raise ValueError(f"{dec} has more than {self.scale} decimal places (column NUMERIC({self.precision}, {self.scale}))")
-        integer_digits = len(str(abs(int(dec)))) if abs(dec) >= 1 else 0
-        if integer_digits > self.precision - self.scale:
+        sign, digits, exponent = dec.as_tuple()
+        if isinstance(exponent, int) and exponent < 0 and digits[-1] == 0:  # trailing fractional zeros
+            dec = strip_zeros(dec)
+            exponent = dec.as_tuple().exponent
+        if -int(exponent) > self.scale:
+            raise ValueError(
+                f"{dec} has more than {self.scale} decimal places (column NUMERIC({self.precision}, {self.scale}))"
+            )
+        if dec and dec.adjusted() >= self.precision - self.scale:
             raise ValueError(f"{dec} does not fit NUMERIC({self.precision}, {self.scale})")
         return dec
 

@@ -1,0 +1,200 @@
+"""Pricing packs: numbered, immutable once sealed.
+
+A pack's ``content_hash`` is the SHA-256 of the canonical JSON of its price table: the list of
+``[date ISO, symbol, price]`` sorted by date then symbol, prices as plain decimal strings without
+trailing zeros (``125.674``, ``100``). :func:`pack_content_hash` computes it from any source (CSV,
+database), so a seed file and a stored pack can be compared without writing anything.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import DuplicatePackError, PricingPackError, SealedPackError, UnknownPricingPackError
+from app.db.models import PackPriceRow, PricingPackRow
+from app.domain import PricingPack, sha256_hex
+
+PriceRow = tuple[date, str, Decimal]
+
+#: rows per executemany batch when adding prices
+BATCH_ROWS = 5_000
+
+
+def pack_content_hash(rows: Iterable[PriceRow]) -> str:
+    """SHA-256 (hex) of the canonical ``[[date, symbol, price], ...]`` table (order of ``rows`` is irrelevant)."""
+    # normalize() + "f" is strip_zeros' text: 125.674000 -> "125.674", 100.00 -> "100"
+    table = sorted((d.isoformat(), symbol, format(close.normalize(), "f")) for d, symbol, close in rows)
+    return sha256_hex([list(r) for r in table])
+
+
+def frame_rows(prices: pd.DataFrame) -> Iterator[PriceRow]:
+    """``(date, symbol, Decimal)`` for every cell of a price table (index dates, one column per symbol)."""
+    symbols = [str(c) for c in prices.columns]
+    for stamp, values in zip(prices.index, prices.itertuples(index=False, name=None)):
+        d = stamp.date() if isinstance(stamp, (pd.Timestamp, datetime)) else stamp
+        for symbol, close in zip(symbols, values):
+            yield d, symbol, close
+
+
+def _to_pack(row: PricingPackRow, n_dates: int = 0, n_symbols: int = 0, first_date: date | None = None) -> PricingPack:
+    return PricingPack(
+        id=row.id,
+        asof_date=row.asof_date,
+        sealed=row.sealed,
+        content_hash=row.content_hash,
+        source=row.source,
+        n_dates=n_dates,
+        n_symbols=n_symbols,
+        first_date=first_date,
+    )
+
+
+class PricingPackRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # ---- reading --------------------------------------------------------------------------------
+    def _stats(self):  # type: ignore[no-untyped-def]
+        return (
+            select(
+                PackPriceRow.pack_id,
+                func.count(func.distinct(PackPriceRow.price_date)).label("n_dates"),
+                func.count(func.distinct(PackPriceRow.symbol)).label("n_symbols"),
+                func.min(PackPriceRow.price_date).label("first_date"),
+            )
+            .group_by(PackPriceRow.pack_id)
+            .subquery()
+        )
+
+    async def list(self) -> builtins.list[PricingPack]:
+        """Every pack (sorted by as-of date, then id) with ``n_dates``, ``n_symbols``, ``first_date``."""
+        stats = self._stats()
+        stmt = (
+            select(PricingPackRow, stats.c.n_dates, stats.c.n_symbols, stats.c.first_date)
+            .outerjoin(stats, stats.c.pack_id == PricingPackRow.id)
+            .order_by(PricingPackRow.asof_date, PricingPackRow.id)
+        )
+        result = await self.session.execute(stmt)
+        return [_to_pack(row, n_dates or 0, n_symbols or 0, first) for row, n_dates, n_symbols, first in result]
+
+    async def get(self, pack_id: str) -> PricingPack:
+        """The pack with its counts; raises UnknownPricingPackError."""
+        stats = self._stats()
+        stmt = (
+            select(PricingPackRow, stats.c.n_dates, stats.c.n_symbols, stats.c.first_date)
+            .outerjoin(stats, stats.c.pack_id == PricingPackRow.id)
+            .where(PricingPackRow.id == pack_id)
+        )
+        found = (await self.session.execute(stmt)).first()
+        if found is None:
+            raise UnknownPricingPackError(pack_id, hint="list packs with `dawsos packs list`")
+        row, n_dates, n_symbols, first = found
+        return _to_pack(row, n_dates or 0, n_symbols or 0, first)
+
+    async def _row(self, pack_id: str) -> PricingPackRow:
+        row = await self.session.get(PricingPackRow, pack_id)
+        if row is None:
+            raise UnknownPricingPackError(pack_id, hint="list packs with `dawsos packs list`")
+        return row
+
+    async def history(
+        self, pack_id: str, symbols: Sequence[str] | None = None, start: date | None = None
+    ) -> pd.DataFrame:
+        """Daily closes as floats: index ``Date`` (DatetimeIndex, ascending, up to the pack's as-of date),
+        one column per symbol (the order asked for, else sorted). Raises PricingPackError when a requested
+        symbol has no prices in the pack."""
+        pack = await self._row(pack_id)
+        stmt = select(PackPriceRow.price_date, PackPriceRow.symbol, PackPriceRow.close).where(
+            PackPriceRow.pack_id == pack_id, PackPriceRow.price_date <= pack.asof_date
+        )
+        if symbols is not None:
+            stmt = stmt.where(PackPriceRow.symbol.in_(list(symbols)))
+        if start is not None:
+            stmt = stmt.where(PackPriceRow.price_date >= start)
+        rows = (await self.session.execute(stmt)).all()
+        frame = pd.DataFrame(
+            {"Date": [r[0] for r in rows], "symbol": [r[1] for r in rows], "close": [float(r[2]) for r in rows]}
+        )
+        table = frame.pivot(index="Date", columns="symbol", values="close") if rows else pd.DataFrame()
+        wanted = list(symbols) if symbols is not None else sorted(table.columns)
+        missing = [s for s in wanted if s not in table.columns]
+        if missing:
+            raise PricingPackError(f"pricing pack {pack_id!r} has no prices for {', '.join(missing)}")
+        table = table.reindex(columns=wanted).sort_index()
+        table.index = pd.DatetimeIndex(pd.to_datetime(table.index), name="Date")
+        table.columns = pd.Index(wanted, dtype=object)
+        return table
+
+    async def asof_prices(self, pack_id: str) -> dict[str, Decimal]:
+        """``symbol -> close`` on the pack's as-of date (exact Decimals, sorted by symbol)."""
+        pack = await self._row(pack_id)
+        stmt = (
+            select(PackPriceRow.symbol, PackPriceRow.close)
+            .where(PackPriceRow.pack_id == pack_id, PackPriceRow.price_date == pack.asof_date)
+            .order_by(PackPriceRow.symbol)
+        )
+        return {symbol: close for symbol, close in await self.session.execute(stmt)}
+
+    async def price_rows(self, pack_id: str) -> builtins.list[PriceRow]:
+        """Every stored ``(date, symbol, close)`` of the pack, sorted by date then symbol."""
+        stmt = (
+            select(PackPriceRow.price_date, PackPriceRow.symbol, PackPriceRow.close)
+            .where(PackPriceRow.pack_id == pack_id)
+            .order_by(PackPriceRow.price_date, PackPriceRow.symbol)
+        )
+        return [(d, s, c) for d, s, c in await self.session.execute(stmt)]
+
+    # ---- writing --------------------------------------------------------------------------------
+    async def create(self, pack_id: str, *, asof_date: date, source: str = "") -> PricingPack:
+        """A new, empty, unsealed pack; raises DuplicatePackError when the id is taken."""
+        if await self.session.get(PricingPackRow, pack_id) is not None:
+            raise DuplicatePackError(pack_id)
+        row = PricingPackRow(id=pack_id, asof_date=asof_date, sealed=False, source=source)
+        self.session.add(row)
+        await self.session.flush()
+        return _to_pack(row)
+
+    async def add_prices(self, pack_id: str, prices: pd.DataFrame | Iterable[PriceRow]) -> int:
+        """Add closes to an unsealed pack: a table (index dates, columns symbols, Decimal cells) or
+        ``(date, symbol, Decimal)`` rows. Bulk insert; returns the number of rows added.
+        Raises SealedPackError (checked here first; the database trigger is the second line)."""
+        row = await self._row(pack_id)
+        if row.sealed:
+            raise SealedPackError(pack_id)
+        rows = frame_rows(prices) if isinstance(prices, pd.DataFrame) else prices
+        batch: builtins.list[dict[str, object]] = []
+        added = 0
+        for d, symbol, close in rows:
+            batch.append({"pack_id": pack_id, "symbol": symbol, "price_date": d, "close": close})
+            if len(batch) >= BATCH_ROWS:
+                await self.session.execute(insert(PackPriceRow.__table__), batch)
+                added += len(batch)
+                batch = []
+        if batch:
+            await self.session.execute(insert(PackPriceRow.__table__), batch)
+            added += len(batch)
+        return added
+
+    async def seal(self, pack_id: str) -> PricingPack:
+        """Seal the pack: compute ``content_hash`` from the stored prices and freeze it for good.
+        Refuses an already sealed pack and a pack without prices on its as-of date."""
+        row = await self._row(pack_id)
+        if row.sealed:
+            raise SealedPackError(pack_id)
+        rows = await self.price_rows(pack_id)
+        if not any(d == row.asof_date for d, _, _ in rows):
+            raise PricingPackError(
+                f"pricing pack {pack_id!r} has no prices on its as-of date {row.asof_date.isoformat()}; nothing sealed"
+            )
+        row.content_hash = pack_content_hash(rows)
+        row.sealed = True
+        row.sealed_at = datetime.now(timezone.utc)
+        await self.session.flush()
+        return await self.get(pack_id)

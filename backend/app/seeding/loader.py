@@ -1,0 +1,237 @@
+"""Read and validate every seed file before anything is written.
+
+Every problem becomes one :class:`~app.core.errors.SeedFileError` (or
+:class:`~app.core.errors.PriceFileError` for a price CSV) whose one-line message names the file, the JSON
+path (``policies[1].max_sector_pct``) and the bad value. Cross-file rules are checked here too: every
+symbol named by ratings, benchmarks, holdings and price files is a known security; benchmark weights sum
+to 1; portfolios name known benchmarks; a pack's as-of date is a date of its price file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+from pydantic import ValidationError
+
+from app.core.errors import PriceFileError, SeedFileError
+from app.db.repositories.packs import frame_rows, pack_content_hash
+from app.seeding.prices_csv import read_price_csv
+from app.seeding.schemas import (
+    SEED_FILES,
+    BenchmarksFile,
+    ConstraintDefaultsFile,
+    PolicyTemplatesFile,
+    PortfoliosFile,
+    PricingPacksFile,
+    PricingPackSeed,
+    QualityRatingsFile,
+    SecuritiesFile,
+    SeedModel,
+)
+
+#: benchmark weights must sum to 1 within this
+WEIGHT_SUM_TOLERANCE = Decimal("0.000001")
+
+M = TypeVar("M", bound=SeedModel)
+
+
+@dataclass(frozen=True)
+class PackData:
+    """A pricing pack seed with its validated price table (Decimal closes) and content hash."""
+
+    seed: PricingPackSeed
+    file: str
+    prices: pd.DataFrame
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class SeedBundle:
+    """Every seed file, validated, ready to be written in one transaction."""
+
+    seeds_dir: Path
+    securities: SecuritiesFile
+    quality_ratings: QualityRatingsFile
+    benchmarks: BenchmarksFile
+    portfolios: PortfoliosFile
+    policies: PolicyTemplatesFile
+    constraint_defaults: ConstraintDefaultsFile
+    pricing_packs: PricingPacksFile
+    packs: tuple[PackData, ...]
+
+
+def json_path(loc: Sequence[int | str]) -> str:
+    """``('policies', 1, 'max_sector_pct')`` -> ``policies[1].max_sector_pct``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part == "[key]":
+            out += " (key)"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def shown(value: Any) -> Any:
+    """A value as the file wrote it, for messages: JSON numbers as numbers, containers left out."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+    if isinstance(value, (dict, list)):
+        return None
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in seed files")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r} in a JSON object")
+        out[key] = value
+    return out
+
+
+def read_json(path: Path, name: str) -> Any:
+    """Parse a JSON file exactly: floats as Decimal, no NaN/Infinity, no repeated keys."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SeedFileError(name, "", f"file not found in {path.parent}") from None
+    except UnicodeDecodeError as exc:
+        raise SeedFileError(name, "", f"not UTF-8 text ({exc.reason})") from None
+    try:
+        return json.loads(
+            text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
+        )
+    except json.JSONDecodeError as exc:
+        raise SeedFileError(name, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise SeedFileError(name, "", f"invalid JSON: {exc}") from None
+
+
+def validate(model: type[M], data: Any, name: str) -> M:
+    """Validate parsed JSON against a seed model; the first error becomes a SeedFileError."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        problem = first["msg"]
+        if len(errors) > 1:
+            problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)"
+        value = None if first["type"] == "missing" else shown(first.get("input"))
+        raise SeedFileError(name, json_path(first["loc"]) or "(top level)", problem, value) from None
+
+
+def _duplicates(file: str, items: Iterable[tuple[str, str]]) -> None:
+    """``items``: (json path, key); the second occurrence of a key is an error."""
+    seen: set[str] = set()
+    for path, key in items:
+        if key in seen:
+            raise SeedFileError(file, path, "duplicate entry", key)
+        seen.add(key)
+
+
+def _known(file: str, path: str, symbol: str, known: set[str]) -> None:
+    if symbol not in known:
+        raise SeedFileError(file, path, "unknown symbol (not in securities.json)", symbol)
+
+
+def _load_pack(seeds_dir: Path, i: int, seed: PricingPackSeed, known: set[str]) -> PackData:
+    file = Path(seed.prices_csv).as_posix()
+    csv_path = (seeds_dir / seed.prices_csv).resolve()
+    if not csv_path.is_file():
+        raise SeedFileError("pricing_packs.json", f"pricing_packs[{i}].prices_csv", "file not found", seed.prices_csv)
+    prices = read_price_csv(csv_path, source_name=file)
+    for column, symbol in enumerate(prices.columns, start=2):
+        if symbol not in known:
+            raise PriceFileError(file, f"row 1 column {column}", "unknown symbol (not in securities.json)", symbol)
+    asof = pd.Timestamp(seed.asof_date)
+    if asof not in prices.index:
+        raise SeedFileError(
+            "pricing_packs.json",
+            f"pricing_packs[{i}].asof_date",
+            f"not a date of {file} (it runs {prices.index[0].date()} .. {prices.index[-1].date()})",
+            seed.asof_date.isoformat(),
+        )
+    return PackData(seed=seed, file=file, prices=prices, content_hash=pack_content_hash(frame_rows(prices)))
+
+
+def load_seed_bundle(seeds_dir: Path) -> SeedBundle:
+    """Read and validate every seed file (and every price CSV) in ``seeds_dir``; writes nothing."""
+    seeds_dir = Path(seeds_dir)
+    if not seeds_dir.is_dir():
+        raise SeedFileError(str(seeds_dir), "", "seed folder not found")
+    parsed: dict[str, Any] = {}
+    for name, model in SEED_FILES.items():
+        parsed[name] = validate(model, read_json(seeds_dir / name, name), name)
+
+    securities: SecuritiesFile = parsed["securities.json"]
+    _duplicates("securities.json", ((f"securities[{i}].symbol", s.symbol) for i, s in enumerate(securities.securities)))
+    known = {s.symbol for s in securities.securities}
+
+    ratings: QualityRatingsFile = parsed["quality_ratings.json"]
+    _duplicates(
+        "quality_ratings.json",
+        (
+            (f"ratings[{i}].symbol", f"{r.symbol}@{r.asof_date or ratings.asof_date}")
+            for i, r in enumerate(ratings.ratings)
+        ),
+    )
+    for i, r in enumerate(ratings.ratings):
+        _known("quality_ratings.json", f"ratings[{i}].symbol", r.symbol, known)
+
+    benchmarks: BenchmarksFile = parsed["benchmarks.json"]
+    _duplicates("benchmarks.json", ((f"benchmarks[{i}].id", b.id) for i, b in enumerate(benchmarks.benchmarks)))
+    for i, b in enumerate(benchmarks.benchmarks):
+        for symbol in b.weights:
+            _known("benchmarks.json", f"benchmarks[{i}].weights.{symbol}", symbol, known)
+        total = sum(b.weights.values(), Decimal(0))
+        if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
+            raise SeedFileError("benchmarks.json", f"benchmarks[{i}].weights", "weights must sum to 1", str(total))
+    benchmark_ids = {b.id for b in benchmarks.benchmarks}
+
+    portfolios: PortfoliosFile = parsed["portfolios.json"]
+    _duplicates("portfolios.json", ((f"portfolios[{i}].id", p.id) for i, p in enumerate(portfolios.portfolios)))
+    for i, p in enumerate(portfolios.portfolios):
+        if p.benchmark_id is not None and p.benchmark_id not in benchmark_ids:
+            raise SeedFileError(
+                "portfolios.json", f"portfolios[{i}].benchmark_id", "unknown benchmark (not in benchmarks.json)",
+                p.benchmark_id,
+            )
+        _duplicates(
+            "portfolios.json", ((f"portfolios[{i}].holdings[{j}].symbol", h.symbol) for j, h in enumerate(p.holdings))
+        )
+        for j, h in enumerate(p.holdings):
+            _known("portfolios.json", f"portfolios[{i}].holdings[{j}].symbol", h.symbol, known)
+
+    policies: PolicyTemplatesFile = parsed["policy_templates.json"]
+    _duplicates("policy_templates.json", ((f"policies[{i}].id", p.id) for i, p in enumerate(policies.policies)))
+
+    packs_file: PricingPacksFile = parsed["pricing_packs.json"]
+    _duplicates(
+        "pricing_packs.json", ((f"pricing_packs[{i}].id", p.id) for i, p in enumerate(packs_file.pricing_packs))
+    )
+    packs = tuple(_load_pack(seeds_dir, i, seed, known) for i, seed in enumerate(packs_file.pricing_packs))
+
+    return SeedBundle(
+        seeds_dir=seeds_dir,
+        securities=securities,
+        quality_ratings=ratings,
+        benchmarks=benchmarks,
+        portfolios=portfolios,
+        policies=policies,
+        constraint_defaults=parsed["constraint_defaults.json"],
+        pricing_packs=packs_file,
+        packs=packs,
+    )
