@@ -1,0 +1,123 @@
+"""Expected returns and covariance through Riskfolio-Lib's estimators, as a frozen :class:`RiskModel`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from app.core.errors import InputError
+from app.domain.enums import CovEstimator, MeanEstimator
+from app.analytics.riskfolio_map import riskfolio_code
+
+#: smallest eigenvalue accepted, relative to the mean variance; below it a ridge is added
+PSD_TOLERANCE = 1e-10
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class RiskModel:
+    """Daily moments of the universe (all arrays read-only, ordered as ``symbols``).
+
+    * ``mu``: expected daily simple return per asset (fraction per day), shape (N,).
+    * ``cov``: daily covariance (fraction² per day), symmetric positive definite, shape (N, N).
+    * ``factor``: F with ``FᵀF == cov`` (k×N), used for SOC forms ``‖F x‖₂ = √(xᵀ cov x)``.
+    * ``returns``: the daily returns the moments were estimated from (T×N).
+    * ``ridge``: value added to the diagonal to make ``cov`` positive definite (0 if none).
+    """
+
+    symbols: tuple[str, ...]
+    mu: np.ndarray
+    cov: np.ndarray
+    factor: np.ndarray
+    returns: pd.DataFrame
+    asof: date
+    lookback_days: int
+    cov_method: CovEstimator
+    mean_method: MeanEstimator
+    ridge: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def n_assets(self) -> int:
+        return len(self.symbols)
+
+    def cov_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(np.array(self.cov), index=list(self.symbols), columns=list(self.symbols))
+
+
+def _factor(cov: np.ndarray, returns: np.ndarray, *, hist_exact: bool, ridge: float) -> np.ndarray:
+    """F (k×N) with FᵀF = cov: centred returns when T < N and cov is the sample covariance, else Cholesky."""
+    t, n = returns.shape
+    if hist_exact and t < n:
+        xc = (returns - returns.mean(axis=0)) / np.sqrt(t - 1)
+        if ridge > 0:
+            xc = np.vstack([xc, np.sqrt(ridge) * np.eye(n)])
+        return xc
+    return np.linalg.cholesky(cov).T  # upper triangular, cov = LLᵀ = FᵀF
+
+
+def estimate_risk_model(
+    *,
+    returns: pd.DataFrame,
+    asof: date,
+    cov_method: CovEstimator = CovEstimator.HIST,
+    mean_method: MeanEstimator = MeanEstimator.HIST,
+) -> RiskModel:
+    """Estimate daily ``mu`` and ``cov`` with ``rp.mean_vector`` / ``rp.covar_matrix``.
+
+    ``returns``: daily simple returns (fractions), T×N, no missing values. The covariance is
+    symmetrised; if its smallest eigenvalue is below ``PSD_TOLERANCE × mean variance`` a ridge is
+    added to the diagonal and recorded in ``warnings``.
+    """
+    import riskfolio as rp  # lazy: ~3 s
+
+    if returns.isna().to_numpy().any():
+        raise InputError("returns contain missing values")
+    t, n = returns.shape
+    if t < 2 or n < 1:
+        raise InputError(f"need at least 2 returns and 1 asset, got {t}x{n}")
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink):
+        mu = rp.mean_vector(returns, method=riskfolio_code(mean_method)).to_numpy().reshape(-1)
+        cov = rp.covar_matrix(returns, method=riskfolio_code(cov_method)).to_numpy()
+    cov = 0.5 * (cov + cov.T)
+    if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(cov))):
+        raise InputError(f"estimators {mean_method.value}/{cov_method.value} gave non-finite moments")
+    warnings: list[str] = []
+    scale = float(np.mean(np.diag(cov))) if n else 0.0
+    if scale <= 0:
+        raise InputError("covariance has no variance: are all prices constant over the window?")
+    min_eig = float(np.linalg.eigvalsh(cov)[0])
+    floor = PSD_TOLERANCE * scale
+    ridge = 0.0
+    if min_eig < floor:
+        ridge = floor - min_eig
+        cov = cov + ridge * np.eye(n)
+        warnings.append(
+            f"covariance ({cov_method.value}) not positive definite (min eigenvalue {min_eig:.3e}); "
+            f"added ridge {ridge:.3e} to the diagonal"
+        )
+    factor = _factor(cov, returns.to_numpy(), hist_exact=cov_method is CovEstimator.HIST, ridge=ridge)
+    return RiskModel(
+        symbols=tuple(returns.columns),
+        mu=_readonly(mu),
+        cov=_readonly(cov),
+        factor=_readonly(factor),
+        returns=returns,
+        asof=asof,
+        lookback_days=t,
+        cov_method=cov_method,
+        mean_method=mean_method,
+        ridge=ridge,
+        warnings=tuple(warnings),
+    )
