@@ -126,7 +126,7 @@ def validate(model: type[M], data: Any, name: str) -> M:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]
-        problem = first["msg"]
+        problem = first["msg"].removeprefix("Value error, ")
         if len(errors) > 1:
             problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)"
         value = None if first["type"] == "missing" else shown(first.get("input"))
