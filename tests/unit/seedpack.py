@@ -98,3 +98,9 @@ def make_inputs(
         options=options or RebalanceOptions(),
         strict=strict,
     )
+
+
+def holdings_for(weights: dict[str, float], value: float) -> dict[str, Decimal]:
+    """Whole shares worth about ``weights × value`` at the pack's as-of prices."""
+    prices = asof_prices()
+    return {s: Decimal(int(w * value / float(prices[s]))) for s, w in weights.items() if w > 0}

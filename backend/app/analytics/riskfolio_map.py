@@ -13,37 +13,39 @@ from typing import Mapping
 from app.core.errors import InputError
 from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure
 
-RISKFOLIO_CODES: Mapping[Enum, str] = MappingProxyType(
-    {
-        # Portfolio.optimization(model=...)
-        Model.CLASSIC: "Classic",
-        Model.BL: "BL",
-        Model.FM: "FM",
-        Model.RP: "RP",
-        Model.HRP: "HRP",
-        Model.HERC: "HERC",
-        # Portfolio.optimization(obj=...)
-        Objective.SHARPE: "Sharpe",
-        Objective.MIN_RISK: "MinRisk",
-        Objective.MAX_RET: "MaxRet",
-        Objective.UTILITY: "Utility",
-        # Portfolio.optimization(rm=...)
-        RiskMeasure.MV: "MV",
-        RiskMeasure.MAD: "MAD",
-        RiskMeasure.MSV: "MSV",
-        RiskMeasure.CVAR: "CVaR",
-        RiskMeasure.CDAR: "CDaR",
-        RiskMeasure.MDD: "MDD",
-        # ParamsEstimation.covar_matrix(method=...)
-        CovEstimator.HIST: "hist",
-        CovEstimator.LEDOIT: "ledoit",
-        CovEstimator.OAS: "oas",
-        CovEstimator.EWMA: "ewma1",
-        # ParamsEstimation.mean_vector(method=...)
-        MeanEstimator.HIST: "hist",
-        MeanEstimator.EWMA: "ewma1",
-    }
+_TABLE: tuple[tuple[Enum, str], ...] = (
+    # Portfolio.optimization(model=...)
+    (Model.CLASSIC, "Classic"),
+    (Model.BL, "BL"),
+    (Model.FM, "FM"),
+    (Model.RP, "RP"),
+    (Model.HRP, "HRP"),
+    (Model.HERC, "HERC"),
+    # Portfolio.optimization(obj=...)
+    (Objective.SHARPE, "Sharpe"),
+    (Objective.MIN_RISK, "MinRisk"),
+    (Objective.MAX_RET, "MaxRet"),
+    (Objective.UTILITY, "Utility"),
+    # Portfolio.optimization(rm=...)
+    (RiskMeasure.MV, "MV"),
+    (RiskMeasure.MAD, "MAD"),
+    (RiskMeasure.MSV, "MSV"),
+    (RiskMeasure.CVAR, "CVaR"),
+    (RiskMeasure.CDAR, "CDaR"),
+    (RiskMeasure.MDD, "MDD"),
+    # ParamsEstimation.covar_matrix(method=...)
+    (CovEstimator.HIST, "hist"),
+    (CovEstimator.LEDOIT, "ledoit"),
+    (CovEstimator.OAS, "oas"),
+    (CovEstimator.EWMA, "ewma1"),
+    # ParamsEstimation.mean_vector(method=...)
+    (MeanEstimator.HIST, "hist"),
+    (MeanEstimator.EWMA, "ewma1"),
 )
+
+#: keyed by (enum class, member): StrEnum members of different enums with the same value
+#: ("hist") compare and hash equal, so the class must be part of the key
+RISKFOLIO_CODES: Mapping[tuple[type, Enum], str] = MappingProxyType({(type(m), m): c for m, c in _TABLE})
 
 #: models the rebalancer's target stage can run through ``Portfolio.optimization``
 TARGET_MODELS: frozenset[Model] = frozenset({Model.CLASSIC})
@@ -51,11 +53,11 @@ TARGET_MODELS: frozenset[Model] = frozenset({Model.CLASSIC})
 
 def riskfolio_code(member: Enum) -> str:
     """Riskfolio's string code for one of our option enums; unknown members raise InputError."""
-    try:
-        return RISKFOLIO_CODES[member]
-    except (KeyError, TypeError):
+    code = RISKFOLIO_CODES.get((type(member), member)) if isinstance(member, Enum) else None
+    if code is None:
         kind = type(member).__name__
         raise InputError(
             f"option {kind}={member!r} has no Riskfolio mapping; known: "
-            + ", ".join(sorted(str(m.value) for m in RISKFOLIO_CODES if type(m) is type(member)))
-        ) from None
+            + ", ".join(sorted(str(m.value) for t, m in RISKFOLIO_CODES if t is type(member)))
+        )
+    return code

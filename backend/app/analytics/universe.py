@@ -133,7 +133,7 @@ def build_universe(
     w0 = np.array([float(v / value) for v in values], dtype=float)
     bench = np.array([float(benchmark.get(s, 0.0)) for s in symbols], dtype=float)
     bench = bench / bench.sum()
-    halted = np.array([securities[s].status is SecurityStatus.HALTED for s in symbols], dtype=bool)
+    halted = np.array([securities[s].status == SecurityStatus.HALTED for s in symbols], dtype=bool)
     rated_ok = np.array([q is not None and q >= policy.min_quality_score for q in qual], dtype=bool)
     buyable = rated_ok & ~halted
     forced = ~rated_ok & ~halted & (w0 > 0)
