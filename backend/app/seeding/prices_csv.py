@@ -128,4 +128,4 @@ def read_price_csv(path_or_text: str | os.PathLike[str], *, source_name: str | N
     if not dates:
         raise PriceFileError(name, "row 2", "no price rows after the header")
     index = pd.DatetimeIndex(pd.to_datetime([d.isoformat() for d in dates]), name="Date")
-    return pd.DataFrame(values, index=index, columns=pd.Index(symbols, dtype=object), dtype=object)
+    return pd.DataFrame(values, index=index, columns=pd.Index(symbols), dtype=object)

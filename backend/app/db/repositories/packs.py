@@ -128,8 +128,9 @@ class PricingPackRepository:
         if missing:
             raise PricingPackError(f"pricing pack {pack_id!r} has no prices for {', '.join(missing)}")
         table = table.reindex(columns=wanted).sort_index()
-        table.index = pd.DatetimeIndex(pd.to_datetime(table.index), name="Date")
-        table.columns = pd.Index(wanted, dtype=object)
+        # through ISO text, as pd.read_csv and read_price_csv do, so the index dtype is the same everywhere
+        table.index = pd.DatetimeIndex(pd.to_datetime([d.isoformat() for d in table.index]), name="Date")
+        table.columns = pd.Index(wanted)
         return table
 
     async def asof_prices(self, pack_id: str) -> dict[str, Decimal]:

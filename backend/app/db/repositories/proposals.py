@@ -79,8 +79,9 @@ class ProposalRepository:
                 status="proposed",
                 created_at=now,
             )
+            .returning(RebalanceProposalRow.proposal_id)
         )
-        created = bool(inserted.rowcount)
+        created = inserted.scalar_one_or_none() is not None  # no row back: it was already stored
         if not created:
             stored = await self.session.scalar(
                 select(RebalanceProposalRow.body).where(RebalanceProposalRow.proposal_id == proposal_id)
