@@ -39,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
     except ValidationError as exc:
-        print(f"seed.py: --database-url: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        print(
+            f"seed.py: --database-url: {exc.errors()[0]['msg'].removeprefix('Value error, ')}",
+            file=sys.stderr,
+        )
         return 2
     configure_logging(level=settings.log_level, json=settings.log_json)
     seeds_dir = args.seeds_dir or settings.seeds_dir

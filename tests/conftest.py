@@ -78,7 +78,9 @@ def _require_postgres() -> None:
             _pg_admin("SELECT 1")
             _pg_status["error"] = None
         except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server"
-            _pg_status["error"] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+            _pg_status["error"] = (
+                f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+            )
     error = _pg_status["error"]
     if error is not None:
         message = f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({error})"
@@ -184,7 +186,9 @@ def _seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_See
 
 
 @pytest.fixture
-def seeded_database_url(database_backend: str, tmp_path: Path, _seeded_templates: _SeededTemplates) -> Iterator[str]:
+def seeded_database_url(
+    database_backend: str, tmp_path: Path, _seeded_templates: _SeededTemplates
+) -> Iterator[str]:
     if database_backend == "sqlite":
         target = tmp_path / "seeded" / "dawsos.sqlite3"
         target.parent.mkdir(parents=True, exist_ok=True)

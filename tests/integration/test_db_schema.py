@@ -91,12 +91,23 @@ DECIMALS = [
 
 async def test_decimals_read_back_identical_on_both_dialects(session_factory) -> None:  # type: ignore[no-untyped-def]
     async with session_factory.begin() as session:
-        session.add(SecurityRow(symbol="TST", name="Test", sector="Test", asset_class="Equity", currency="USD",
-                                lot_size=Decimal("1.00000000"), status="active"))
+        session.add(
+            SecurityRow(
+                symbol="TST",
+                name="Test",
+                sector="Test",
+                asset_class="Equity",
+                currency="USD",
+                lot_size=Decimal("1.00000000"),
+                status="active",
+            )
+        )
         session.add(PricingPackRow(id="PK", asof_date=date(2024, 1, 1), sealed=False, source=""))
         await session.flush()
         for day, (stored, _) in enumerate(DECIMALS, start=1):
-            session.add(PackPriceRow(pack_id="PK", symbol="TST", price_date=date(2024, 1, day), close=Decimal(stored)))
+            session.add(
+                PackPriceRow(pack_id="PK", symbol="TST", price_date=date(2024, 1, day), close=Decimal(stored))
+            )
         session.add(PortfolioRow(id="P", name="p", cash=Decimal("25000.0000"), base_currency="USD"))
         await session.flush()
         session.add(HoldingRow(portfolio_id="P", symbol="TST", shares=Decimal("100.000000")))
@@ -119,11 +130,22 @@ async def test_decimals_read_back_identical_on_both_dialects(session_factory) ->
     ],
 )
 async def test_decimal_type_refuses_floats_and_values_the_column_cannot_hold(
-    session_factory, value: object, message: str  # type: ignore[no-untyped-def]
+    session_factory,
+    value: object,
+    message: str,  # type: ignore[no-untyped-def]
 ) -> None:
     async with session_factory.begin() as session:
-        session.add(SecurityRow(symbol="TST", name="Test", sector="Test", asset_class="Equity", currency="USD",
-                                lot_size=Decimal(1), status="active"))
+        session.add(
+            SecurityRow(
+                symbol="TST",
+                name="Test",
+                sector="Test",
+                asset_class="Equity",
+                currency="USD",
+                lot_size=Decimal(1),
+                status="active",
+            )
+        )
         session.add(PricingPackRow(id="PK", asof_date=date(2024, 1, 1), sealed=False, source=""))
     with pytest.raises(StatementError, match=message):
         async with session_factory.begin() as session:

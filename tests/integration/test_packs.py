@@ -49,7 +49,7 @@ async def test_seeded_pack_matches_the_market_data_and_covers_three_years(seeded
     assert len(history) >= 756
     assert list(history.columns) == sorted(asof)
     assert history.index.is_monotonic_increasing and history.index[-1] == last_day
-    assert history.index.name == "Date" and all(dtype == float for dtype in history.dtypes)
+    assert history.index.name == "Date" and all(dtype == "float64" for dtype in history.dtypes)
     assert history.iloc[-1].to_dict() == {s: float(v) for s, v in asof.items()}
     # the pack's history equals the source rows for the same dates
     source_tail = source.loc[history.index, list(history.columns)].astype(float)
@@ -79,10 +79,18 @@ GOOD = "Date,AAPL,XOM\n2023-01-03,125.07,110.1\n2023-01-04,126.36,111.2\n2023-01
 
 BAD_CSVS = {
     "nan": ("Date,AAPL,XOM\n2023-01-03,125.07,NaN\n", "row 2 column XOM", "value='NaN'"),
-    "blank": ("Date,AAPL,XOM\n2023-01-03,125.07,110.1\n2023-01-04,,111.2\n", "row 3 column AAPL", "missing price"),
+    "blank": (
+        "Date,AAPL,XOM\n2023-01-03,125.07,110.1\n2023-01-04,,111.2\n",
+        "row 3 column AAPL",
+        "missing price",
+    ),
     "zero": ("Date,AAPL,XOM\n2023-01-03,0,110.1\n", "row 2 column AAPL", "must be > 0 (value='0')"),
     "negative": ("Date,AAPL,XOM\n2023-01-03,125.07,-1.5\n", "row 2 column XOM", "must be > 0 (value='-1.5')"),
-    "non_numeric": ("Date,AAPL,XOM\n2023-01-03,abc,110.1\n", "row 2 column AAPL", "not a number (value='abc')"),
+    "non_numeric": (
+        "Date,AAPL,XOM\n2023-01-03,abc,110.1\n",
+        "row 2 column AAPL",
+        "not a number (value='abc')",
+    ),
     "unsorted": (
         "Date,AAPL,XOM\n2023-01-04,125.07,110.1\n2023-01-03,126.36,111.2\n",
         "row 3 column Date",
@@ -93,7 +101,11 @@ BAD_CSVS = {
         "row 3 column Date",
         "duplicate date (value='2023-01-03')",
     ),
-    "duplicate_symbol": ("Date,AAPL,AAPL\n2023-01-03,125.07,110.1\n", "row 1 column AAPL", "duplicate symbol column"),
+    "duplicate_symbol": (
+        "Date,AAPL,AAPL\n2023-01-03,125.07,110.1\n",
+        "row 1 column AAPL",
+        "duplicate symbol column",
+    ),
     "bad_date": ("Date,AAPL,XOM\n03/01/2023,125.07,110.1\n", "row 2 column Date", "ISO"),
     "no_date_column": ("Day,AAPL\n2023-01-03,1\n", "row 1 column 1", "first column must be 'Date'"),
     "too_precise": ("Date,AAPL\n2023-01-03,1.1234567\n", "row 2 column AAPL", "more than 6 decimal places"),
@@ -102,7 +114,9 @@ BAD_CSVS = {
 
 @pytest.mark.parametrize("case", list(BAD_CSVS))
 async def test_bad_price_csv_is_refused_and_nothing_written(
-    case: str, seeded_session_factory, tmp_path: Path  # type: ignore[no-untyped-def]
+    case: str,
+    seeded_session_factory,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     body, where, text_ = BAD_CSVS[case]
     path = _csv(tmp_path, body)
@@ -145,7 +159,10 @@ async def test_import_builds_a_sealed_pack(seeded_session_factory, tmp_path: Pat
     assert after["securities"] == before["securities"] + 1
     async with seeded_session_factory() as session:
         repo = PricingPackRepository(session)
-        assert await repo.asof_prices("PP_2023-01-04") == {"AAPL": Decimal("126.36"), "NEWCO": Decimal("111.2")}
+        assert await repo.asof_prices("PP_2023-01-04") == {
+            "AAPL": Decimal("126.36"),
+            "NEWCO": Decimal("111.2"),
+        }
         history = await repo.history("PP_2023-01-04")  # stops at the as-of date: no look-ahead
         assert list(history.index.strftime("%Y-%m-%d")) == ["2023-01-03", "2023-01-04"]
         assert (await SecurityRepository(session).get_many(["NEWCO"]))["NEWCO"].sector == "Unclassified"
@@ -191,7 +208,9 @@ async def test_unsealed_pack_is_writable_until_sealed(session_factory) -> None: 
         await SecurityRepository(session).add(Security(symbol="AAA", name="A", sector="Tech"))
         repo = PricingPackRepository(session)
         await repo.create("PK", asof_date=date(2024, 1, 2), source="test")
-        await repo.add_prices("PK", [(date(2024, 1, 1), "AAA", Decimal("10")), (date(2024, 1, 2), "AAA", Decimal("11"))])
+        await repo.add_prices(
+            "PK", [(date(2024, 1, 1), "AAA", Decimal("10")), (date(2024, 1, 2), "AAA", Decimal("11"))]
+        )
         await session.execute(text("UPDATE pack_prices SET close = '10.5' WHERE price_date = '2024-01-01'"))
         await repo.create("PK_EMPTY", asof_date=date(2024, 1, 2))
         with pytest.raises(PricingPackError, match="'PK_EMPTY' has no prices on its as-of date"):
@@ -205,4 +224,3 @@ async def test_unsealed_pack_is_writable_until_sealed(session_factory) -> None: 
     with pytest.raises(DBAPIError, match="is sealed"):
         async with session_factory.begin() as session:
             await session.execute(text("UPDATE pack_prices SET close = '12' WHERE pack_id = 'PK'"))
-

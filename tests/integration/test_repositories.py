@@ -32,7 +32,11 @@ async def test_portfolios(seeded_session_factory) -> None:  # type: ignore[no-un
         repo = PortfolioRepository(session)
         p1 = await repo.get("P1")
         assert isinstance(p1, Portfolio)
-        assert [(h.symbol, str(h.shares)) for h in p1.holdings] == [("AAPL", "100"), ("JNJ", "150"), ("XOM", "200")]
+        assert [(h.symbol, str(h.shares)) for h in p1.holdings] == [
+            ("AAPL", "100"),
+            ("JNJ", "150"),
+            ("XOM", "200"),
+        ]
         assert (str(p1.cash), p1.base_currency, p1.benchmark_id) == ("0", "USD", "DAWSOS_US20_CAPPED")
         everything = await repo.list()
         assert [p.id for p in everything] == ["P1", "P2"]
@@ -53,12 +57,20 @@ async def test_benchmark_policies_defaults(seeded_session_factory) -> None:  # t
         policies = PolicyRepository(session)
         quality = await policies.get("quality_focused")
         assert quality == Policy(
-            id="quality_focused", name="Quality-Focused Balanced", min_quality_score=6.0,
-            max_single_position_pct=0.10, max_sector_pct=0.25, max_tracking_error_pct=0.02,
-            max_turnover_pct=0.20, method_version="v1", version=1,
+            id="quality_focused",
+            name="Quality-Focused Balanced",
+            min_quality_score=6.0,
+            max_single_position_pct=0.10,
+            max_sector_pct=0.25,
+            max_tracking_error_pct=0.02,
+            max_turnover_pct=0.20,
+            method_version="v1",
+            version=1,
         )
         assert [p.id for p in await policies.list_latest()] == [
-            "aggressive_growth", "conservative_income", "quality_focused",
+            "aggressive_growth",
+            "conservative_income",
+            "quality_focused",
         ]
         assert await policies.versions("quality_focused") == [1]
         assert await policies.versions("nope") == []
@@ -69,8 +81,11 @@ async def test_benchmark_policies_defaults(seeded_session_factory) -> None:  # t
 
         defaults = await ConstraintDefaultsRepository(session).get()
         assert defaults == ConstraintDefaults(
-            commission_per_trade=Decimal("5"), market_impact_bps=Decimal("15"), min_trade_value=Decimal("100"),
-            risk_free_rate=0.02, annualization_factor=252,
+            commission_per_trade=Decimal("5"),
+            market_impact_bps=Decimal("15"),
+            min_trade_value=Decimal("100"),
+            risk_free_rate=0.02,
+            annualization_factor=252,
         )
         assert str(defaults.commission_per_trade) == "5"
 
@@ -88,14 +103,23 @@ async def test_securities_and_quality(seeded_session_factory) -> None:  # type: 
         assert len(await repo.quality_scores()) == 20
 
 
-BODY = {"proposal_id": "abc", "trades": [{"symbol": "AAPL", "delta_shares": "-10", "price": "125.674"}],
-        "summary": {"turnover_pct": "18.50"}}
+BODY = {
+    "proposal_id": "abc",
+    "trades": [{"symbol": "AAPL", "delta_shares": "-10", "price": "125.674"}],
+    "summary": {"turnover_pct": "18.50"},
+}
 
 
 async def test_proposals_saved_once_with_every_request(seeded_session_factory) -> None:  # type: ignore[no-untyped-def]
     proposal_id = "f" * 64
-    header = dict(proposal_id=proposal_id, portfolio_id="P1", policy_id="quality_focused", policy_version=1,
-                  pricing_pack_id="PP_2022-12-28", asof_date=date(2022, 12, 28))
+    header = dict(
+        proposal_id=proposal_id,
+        portfolio_id="P1",
+        policy_id="quality_focused",
+        policy_version=1,
+        pricing_pack_id="PP_2022-12-28",
+        asof_date=date(2022, 12, 28),
+    )
     async with seeded_session_factory.begin() as session:
         assert await ProposalRepository(session).save(BODY, request_id="r1", **header) is True
     async with seeded_session_factory.begin() as session:
@@ -112,7 +136,10 @@ async def test_proposals_saved_once_with_every_request(seeded_session_factory) -
         assert await repo.request_ids(proposal_id) == ["r1", "r2"]
         [record] = await repo.list(portfolio_id="P1")
         assert (record.proposal_id, record.status, record.n_requests, record.policy_version) == (
-            proposal_id, "proposed", 2, 1,
+            proposal_id,
+            "proposed",
+            2,
+            1,
         )
         assert await repo.list(portfolio_id="P2") == []
         with pytest.raises(UnknownProposalError):

@@ -68,7 +68,9 @@ def _missing_field(d: Path) -> None:
 
 
 def _wrong_type(d: Path) -> None:
-    edit_json(d / "policy_templates.json", lambda j: j["policies"][0].__setitem__("max_turnover_pct", "twenty"))
+    edit_json(
+        d / "policy_templates.json", lambda j: j["policies"][0].__setitem__("max_turnover_pct", "twenty")
+    )
 
 
 def _out_of_range(d: Path) -> None:
@@ -80,7 +82,9 @@ def _negative_cost(d: Path) -> None:
 
 
 def _unknown_holding(d: Path) -> None:
-    edit_json(d / "portfolios.json", lambda j: j["portfolios"][0]["holdings"][1].__setitem__("symbol", "ZZZZ"))
+    edit_json(
+        d / "portfolios.json", lambda j: j["portfolios"][0]["holdings"][1].__setitem__("symbol", "ZZZZ")
+    )
 
 
 def _unknown_rating(d: Path) -> None:
@@ -97,7 +101,9 @@ def _extra_field(d: Path) -> None:
 
 def _duplicate_key(d: Path) -> None:
     path = d / "constraint_defaults.json"
-    path.write_text(path.read_text().replace('"min_trade_value"', '"market_impact_bps": 20,\n  "min_trade_value"'))
+    path.write_text(
+        path.read_text().replace('"min_trade_value"', '"market_impact_bps": 20,\n  "min_trade_value"')
+    )
 
 
 def _bad_price(d: Path) -> None:
@@ -110,28 +116,57 @@ def _bad_price(d: Path) -> None:
 
 
 def _asof_not_in_csv(d: Path) -> None:
-    edit_json(d / "pricing_packs.json", lambda j: j["pricing_packs"][0].__setitem__("asof_date", "2022-12-25"))
+    edit_json(
+        d / "pricing_packs.json", lambda j: j["pricing_packs"][0].__setitem__("asof_date", "2022-12-25")
+    )
 
 
 MALFORMED = {
     "bad_json": (_bad_json, "portfolios.json", "line 2 column", "invalid JSON"),
-    "missing_field": (_missing_field, "policy_templates.json", "policies[1].max_sector_pct", "Field required"),
+    "missing_field": (
+        _missing_field,
+        "policy_templates.json",
+        "policies[1].max_sector_pct",
+        "Field required",
+    ),
     "wrong_type": (_wrong_type, "policy_templates.json", "policies[0].max_turnover_pct", "value='twenty'"),
     "out_of_range": (_out_of_range, "policy_templates.json", "policies[1].max_sector_pct", "value=1.5"),
     "negative_cost": (_negative_cost, "constraint_defaults.json", "commission_per_trade", "value=-5"),
-    "unknown_holding": (_unknown_holding, "portfolios.json", "portfolios[0].holdings[1].symbol", "value='ZZZZ'"),
+    "unknown_holding": (
+        _unknown_holding,
+        "portfolios.json",
+        "portfolios[0].holdings[1].symbol",
+        "value='ZZZZ'",
+    ),
     "unknown_rating": (_unknown_rating, "quality_ratings.json", "ratings[3].symbol", "value='NOPE'"),
-    "benchmark_sum": (_benchmark_sum, "benchmarks.json", "benchmarks[0].weights", "sum to 1 (value='1.100000')"),
-    "extra_field": (_extra_field, "securities.json", "securities[0].ticker", "Extra inputs are not permitted"),
+    "benchmark_sum": (
+        _benchmark_sum,
+        "benchmarks.json",
+        "benchmarks[0].weights",
+        "sum to 1 (value='1.100000')",
+    ),
+    "extra_field": (
+        _extra_field,
+        "securities.json",
+        "securities[0].ticker",
+        "Extra inputs are not permitted",
+    ),
     "duplicate_key": (_duplicate_key, "constraint_defaults.json", "", "duplicate key 'market_impact_bps'"),
     "bad_price": (_bad_price, "prices/PP_2022-12-28.csv", "row 5 column BAC", "value='NaN'"),
-    "asof_not_in_csv": (_asof_not_in_csv, "pricing_packs.json", "pricing_packs[0].asof_date", "value='2022-12-25'"),
+    "asof_not_in_csv": (
+        _asof_not_in_csv,
+        "pricing_packs.json",
+        "pricing_packs[0].asof_date",
+        "value='2022-12-25'",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
 async def test_malformed_seed_file_is_refused_and_nothing_written(
-    case: str, seeded_session_factory, seeds_copy: Path  # type: ignore[no-untyped-def]
+    case: str,
+    seeded_session_factory,
+    seeds_copy: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     breaker, file, path, text = MALFORMED[case]
     breaker(seeds_copy)
@@ -152,8 +187,12 @@ async def test_malformed_seed_on_empty_database_writes_nothing(session_factory, 
     assert set((await row_counts(session_factory)).values()) == {0}
 
 
-async def test_changed_policy_becomes_version_2_and_version_1_stays(seeded_session_factory, seeds_copy: Path) -> None:  # type: ignore[no-untyped-def]
-    edit_json(seeds_copy / "policy_templates.json", lambda j: j["policies"][0].__setitem__("max_turnover_pct", 0.25))
+async def test_changed_policy_becomes_version_2_and_version_1_stays(
+    seeded_session_factory, seeds_copy: Path
+) -> None:  # type: ignore[no-untyped-def]
+    edit_json(
+        seeds_copy / "policy_templates.json", lambda j: j["policies"][0].__setitem__("max_turnover_pct", 0.25)
+    )
     report = await run_seed(seeded_session_factory, seeds_copy)
     assert report.tables["optimizer_policies"].inserted == 1
     assert report.tables["optimizer_policies"].unchanged == 2
@@ -181,28 +220,38 @@ async def test_pinned_policy_version_cannot_be_rewritten(seeded_session_factory,
 
     edit_json(seeds_copy / "policy_templates.json", pin_and_change)
     before = await row_counts(seeded_session_factory)
-    with pytest.raises(SeedFileError, match=r"policy_templates.json: policies\[2\].version: version 1 .* immutable"):
+    with pytest.raises(
+        SeedFileError, match=r"policy_templates.json: policies\[2\].version: version 1 .* immutable"
+    ):
         await run_seed(seeded_session_factory, seeds_copy)
     assert await row_counts(seeded_session_factory) == before
 
 
-async def test_reseeding_a_sealed_pack_with_other_prices_writes_nothing(seeded_session_factory, seeds_copy: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_reseeding_a_sealed_pack_with_other_prices_writes_nothing(
+    seeded_session_factory, seeds_copy: Path
+) -> None:  # type: ignore[no-untyped-def]
     csv = seeds_copy / "prices" / "PP_2022-12-28.csv"
     csv.write_text(csv.read_text().replace("125.674", "125.675"))
-    edit_json(seeds_copy / "securities.json", lambda j: j["securities"][0].__setitem__("name", "Renamed Inc."))
+    edit_json(
+        seeds_copy / "securities.json", lambda j: j["securities"][0].__setitem__("name", "Renamed Inc.")
+    )
     before = await row_counts(seeded_session_factory)
     with pytest.raises(SealedPackConflictError, match="PP_2022-12-28.*sealed with different content"):
         await run_seed(seeded_session_factory, seeds_copy)
     assert await row_counts(seeded_session_factory) == before
     async with seeded_session_factory() as session:  # the security rename was rolled back with the rest
-        assert await session.scalar(select(SecurityRow.name).where(SecurityRow.symbol == "AAPL")) == "Apple Inc."
+        assert (
+            await session.scalar(select(SecurityRow.name).where(SecurityRow.symbol == "AAPL")) == "Apple Inc."
+        )
 
 
 async def test_reference_updates_are_reported_and_applied(seeded_session_factory, seeds_copy: Path) -> None:  # type: ignore[no-untyped-def]
     def change(j: Any) -> None:
         p1 = j["portfolios"][0]
         p1["cash"] = "1000.50"
-        p1["holdings"] = [h for h in p1["holdings"] if h["symbol"] != "XOM"] + [{"symbol": "MSFT", "shares": "10"}]
+        p1["holdings"] = [h for h in p1["holdings"] if h["symbol"] != "XOM"] + [
+            {"symbol": "MSFT", "shares": "10"}
+        ]
 
     edit_json(seeds_copy / "portfolios.json", change)
     report = await run_seed(seeded_session_factory, seeds_copy)
@@ -214,14 +263,22 @@ async def test_reference_updates_are_reported_and_applied(seeded_session_factory
     async with seeded_session_factory() as session:
         p1 = await PortfolioRepository(session).get("P1")
     assert str(p1.cash) == "1000.5"
-    assert [(h.symbol, str(h.shares)) for h in p1.holdings] == [("AAPL", "100"), ("JNJ", "150"), ("MSFT", "10")]
+    assert [(h.symbol, str(h.shares)) for h in p1.holdings] == [
+        ("AAPL", "100"),
+        ("JNJ", "150"),
+        ("MSFT", "10"),
+    ]
 
 
 def _run_script(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     return subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "seed.py"), *args],
-        capture_output=True, text=True, env=env, timeout=120, cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=REPO_ROOT,
     )
 
 

@@ -23,7 +23,9 @@ def make_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     backend = url.get_backend_name()
     if backend == "sqlite":
         if url.get_driver_name() != "aiosqlite":
-            raise ConfigurationError(f"SQLite needs the async driver: sqlite+aiosqlite:///... (got {url.drivername})")
+            raise ConfigurationError(
+                f"SQLite needs the async driver: sqlite+aiosqlite:///... (got {url.drivername})"
+            )
         database = url.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -36,7 +38,9 @@ def make_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
                 f"PostgreSQL needs the psycopg 3 driver: postgresql+psycopg://... (got {url.drivername})"
             )
         return create_async_engine(url, echo=echo, pool_pre_ping=True)
-    raise ConfigurationError(f"unsupported database {backend!r}: use sqlite+aiosqlite:// or postgresql+psycopg://")
+    raise ConfigurationError(
+        f"unsupported database {backend!r}: use sqlite+aiosqlite:// or postgresql+psycopg://"
+    )
 
 
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:

@@ -114,7 +114,9 @@ def read_json(path: Path, name: str) -> Any:
             text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
         )
     except json.JSONDecodeError as exc:
-        raise SeedFileError(name, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+        raise SeedFileError(
+            name, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}"
+        ) from None
     except ValueError as exc:
         raise SeedFileError(name, "", f"invalid JSON: {exc}") from None
 
@@ -151,11 +153,15 @@ def _load_pack(seeds_dir: Path, i: int, seed: PricingPackSeed, known: set[str]) 
     file = Path(seed.prices_csv).as_posix()
     csv_path = (seeds_dir / seed.prices_csv).resolve()
     if not csv_path.is_file():
-        raise SeedFileError("pricing_packs.json", f"pricing_packs[{i}].prices_csv", "file not found", seed.prices_csv)
+        raise SeedFileError(
+            "pricing_packs.json", f"pricing_packs[{i}].prices_csv", "file not found", seed.prices_csv
+        )
     prices = read_price_csv(csv_path, source_name=file)
     for column, symbol in enumerate(prices.columns, start=2):
         if symbol not in known:
-            raise PriceFileError(file, f"row 1 column {column}", "unknown symbol (not in securities.json)", symbol)
+            raise PriceFileError(
+                file, f"row 1 column {column}", "unknown symbol (not in securities.json)", symbol
+            )
     asof = pd.Timestamp(seed.asof_date)
     if asof not in prices.index:
         raise SeedFileError(
@@ -177,7 +183,10 @@ def load_seed_bundle(seeds_dir: Path) -> SeedBundle:
         parsed[name] = validate(model, read_json(seeds_dir / name, name), name)
 
     securities: SecuritiesFile = parsed["securities.json"]
-    _duplicates("securities.json", ((f"securities[{i}].symbol", s.symbol) for i, s in enumerate(securities.securities)))
+    _duplicates(
+        "securities.json",
+        ((f"securities[{i}].symbol", s.symbol) for i, s in enumerate(securities.securities)),
+    )
     known = {s.symbol for s in securities.securities}
 
     ratings: QualityRatingsFile = parsed["quality_ratings.json"]
@@ -192,35 +201,47 @@ def load_seed_bundle(seeds_dir: Path) -> SeedBundle:
         _known("quality_ratings.json", f"ratings[{i}].symbol", r.symbol, known)
 
     benchmarks: BenchmarksFile = parsed["benchmarks.json"]
-    _duplicates("benchmarks.json", ((f"benchmarks[{i}].id", b.id) for i, b in enumerate(benchmarks.benchmarks)))
+    _duplicates(
+        "benchmarks.json", ((f"benchmarks[{i}].id", b.id) for i, b in enumerate(benchmarks.benchmarks))
+    )
     for i, b in enumerate(benchmarks.benchmarks):
         for symbol in b.weights:
             _known("benchmarks.json", f"benchmarks[{i}].weights.{symbol}", symbol, known)
         total = sum(b.weights.values(), Decimal(0))
         if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
-            raise SeedFileError("benchmarks.json", f"benchmarks[{i}].weights", "weights must sum to 1", str(total))
+            raise SeedFileError(
+                "benchmarks.json", f"benchmarks[{i}].weights", "weights must sum to 1", str(total)
+            )
     benchmark_ids = {b.id for b in benchmarks.benchmarks}
 
     portfolios: PortfoliosFile = parsed["portfolios.json"]
-    _duplicates("portfolios.json", ((f"portfolios[{i}].id", p.id) for i, p in enumerate(portfolios.portfolios)))
+    _duplicates(
+        "portfolios.json", ((f"portfolios[{i}].id", p.id) for i, p in enumerate(portfolios.portfolios))
+    )
     for i, p in enumerate(portfolios.portfolios):
         if p.benchmark_id is not None and p.benchmark_id not in benchmark_ids:
             raise SeedFileError(
-                "portfolios.json", f"portfolios[{i}].benchmark_id", "unknown benchmark (not in benchmarks.json)",
+                "portfolios.json",
+                f"portfolios[{i}].benchmark_id",
+                "unknown benchmark (not in benchmarks.json)",
                 p.benchmark_id,
             )
         _duplicates(
-            "portfolios.json", ((f"portfolios[{i}].holdings[{j}].symbol", h.symbol) for j, h in enumerate(p.holdings))
+            "portfolios.json",
+            ((f"portfolios[{i}].holdings[{j}].symbol", h.symbol) for j, h in enumerate(p.holdings)),
         )
         for j, h in enumerate(p.holdings):
             _known("portfolios.json", f"portfolios[{i}].holdings[{j}].symbol", h.symbol, known)
 
     policies: PolicyTemplatesFile = parsed["policy_templates.json"]
-    _duplicates("policy_templates.json", ((f"policies[{i}].id", p.id) for i, p in enumerate(policies.policies)))
+    _duplicates(
+        "policy_templates.json", ((f"policies[{i}].id", p.id) for i, p in enumerate(policies.policies))
+    )
 
     packs_file: PricingPacksFile = parsed["pricing_packs.json"]
     _duplicates(
-        "pricing_packs.json", ((f"pricing_packs[{i}].id", p.id) for i, p in enumerate(packs_file.pricing_packs))
+        "pricing_packs.json",
+        ((f"pricing_packs[{i}].id", p.id) for i, p in enumerate(packs_file.pricing_packs)),
     )
     packs = tuple(_load_pack(seeds_dir, i, seed, known) for i, seed in enumerate(packs_file.pricing_packs))
 

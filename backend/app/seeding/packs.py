@@ -67,8 +67,12 @@ async def import_pack(
         await securities.add(Security(symbol=symbol, name=symbol, sector=UNCLASSIFIED_SECTOR))
 
     packs = PricingPackRepository(session)
-    await packs.create(pack_id, asof_date=asof, source=source if source is not None else f"imported from {csv_path.name}")
+    await packs.create(
+        pack_id, asof_date=asof, source=source if source is not None else f"imported from {csv_path.name}"
+    )
     await packs.add_prices(pack_id, prices)
     pack = await packs.seal(pack_id)
-    log.info("packs.imported", pack_id=pack_id, n_dates=pack.n_dates, n_symbols=pack.n_symbols, created=missing)
+    log.info(
+        "packs.imported", pack_id=pack_id, n_dates=pack.n_dates, n_symbols=pack.n_symbols, created=missing
+    )
     return pack

@@ -122,7 +122,7 @@ def read_price_csv(path_or_text: str | os.PathLike[str], *, source_name: str | N
         values.append(
             [
                 _parse_price(cell, file=name, where=f"row {line_no} column {symbol}")
-                for symbol, cell in zip(symbols, cells[1:])
+                for symbol, cell in zip(symbols, cells[1:], strict=True)
             ]
         )
     if not dates:

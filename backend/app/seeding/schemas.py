@@ -26,7 +26,9 @@ def _json_number(value: Any) -> Any:
 
 def _decimal_text(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise ValueError(f"expected a decimal string such as \"100.00\" or a JSON number, got {type(value).__name__}")
+        raise ValueError(
+            f'expected a decimal string such as "100.00" or a JSON number, got {type(value).__name__}'
+        )
     return value
 
 

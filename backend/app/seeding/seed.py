@@ -93,7 +93,12 @@ class SeedReport:
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {
-            name: {"inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged, "deleted": c.deleted}
+            name: {
+                "inserted": c.inserted,
+                "updated": c.updated,
+                "unchanged": c.unchanged,
+                "deleted": c.deleted,
+            }
             for name, c in self.tables.items()
         }
 
@@ -207,7 +212,13 @@ async def _seed_reference(session: AsyncSession, bundle: SeedBundle, report: See
         PortfolioRow,
         ("id",),
         (
-            {"id": p.id, "name": p.name, "cash": p.cash, "base_currency": p.base_currency, "benchmark_id": p.benchmark_id}
+            {
+                "id": p.id,
+                "name": p.name,
+                "cash": p.cash,
+                "base_currency": p.base_currency,
+                "benchmark_id": p.benchmark_id,
+            }
             for p in portfolios
         ),
         t["portfolios"],
@@ -216,7 +227,11 @@ async def _seed_reference(session: AsyncSession, bundle: SeedBundle, report: See
         session,
         HoldingRow,
         ("portfolio_id", "symbol"),
-        ({"portfolio_id": p.id, "symbol": h.symbol, "shares": h.shares} for p in portfolios for h in p.holdings),
+        (
+            {"portfolio_id": p.id, "symbol": h.symbol, "shares": h.shares}
+            for p in portfolios
+            for h in p.holdings
+        ),
         t["holdings"],
         scope=HoldingRow.portfolio_id.in_([p.id for p in portfolios]),
         delete_missing=True,
@@ -247,7 +262,9 @@ async def _seed_policies(session: AsyncSession, bundle: SeedBundle, counts: Tabl
         content_hash = policy_content_hash(tpl.id, tpl.name, tpl.method_version, constraints)
         stored = {
             row.version: row.content_hash
-            for row in await session.scalars(select(OptimizerPolicyRow).where(OptimizerPolicyRow.policy_id == tpl.id))
+            for row in await session.scalars(
+                select(OptimizerPolicyRow).where(OptimizerPolicyRow.policy_id == tpl.id)
+            )
         }
         latest = max(stored, default=0)
         if tpl.version is not None:
@@ -276,7 +293,9 @@ async def _seed_policies(session: AsyncSession, bundle: SeedBundle, counts: Tabl
         else:
             version = latest + 1
         await repo.add_version(
-            Policy(id=tpl.id, name=tpl.name, method_version=tpl.method_version, version=version, **constraints)
+            Policy(
+                id=tpl.id, name=tpl.name, method_version=tpl.method_version, version=version, **constraints
+            )
         )
         counts.inserted += 1
         log.info("seed.policy.version_added", policy_id=tpl.id, version=version)

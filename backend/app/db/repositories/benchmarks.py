@@ -24,7 +24,11 @@ class BenchmarkRepository:
 
     async def get(self, benchmark_id: str) -> Benchmark:
         """The benchmark with weights sorted by symbol; raises UnknownBenchmarkError."""
-        stmt = select(BenchmarkRow).where(BenchmarkRow.id == benchmark_id).options(selectinload(BenchmarkRow.weights))
+        stmt = (
+            select(BenchmarkRow)
+            .where(BenchmarkRow.id == benchmark_id)
+            .options(selectinload(BenchmarkRow.weights))
+        )
         row = (await self.session.scalars(stmt)).first()
         if row is None:
             raise UnknownBenchmarkError(benchmark_id)

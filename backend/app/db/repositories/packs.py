@@ -37,13 +37,15 @@ def pack_content_hash(rows: Iterable[PriceRow]) -> str:
 def frame_rows(prices: pd.DataFrame) -> Iterator[PriceRow]:
     """``(date, symbol, Decimal)`` for every cell of a price table (index dates, one column per symbol)."""
     symbols = [str(c) for c in prices.columns]
-    for stamp, values in zip(prices.index, prices.itertuples(index=False, name=None)):
+    for stamp, values in zip(prices.index, prices.itertuples(index=False, name=None), strict=True):
         d = stamp.date() if isinstance(stamp, (pd.Timestamp, datetime)) else stamp
-        for symbol, close in zip(symbols, values):
+        for symbol, close in zip(symbols, values, strict=True):
             yield d, symbol, close
 
 
-def _to_pack(row: PricingPackRow, n_dates: int = 0, n_symbols: int = 0, first_date: date | None = None) -> PricingPack:
+def _to_pack(
+    row: PricingPackRow, n_dates: int = 0, n_symbols: int = 0, first_date: date | None = None
+) -> PricingPack:
     return PricingPack(
         id=row.id,
         asof_date=row.asof_date,
@@ -82,7 +84,9 @@ class PricingPackRepository:
             .order_by(PricingPackRow.asof_date, PricingPackRow.id)
         )
         result = await self.session.execute(stmt)
-        return [_to_pack(row, n_dates or 0, n_symbols or 0, first) for row, n_dates, n_symbols, first in result]
+        return [
+            _to_pack(row, n_dates or 0, n_symbols or 0, first) for row, n_dates, n_symbols, first in result
+        ]
 
     async def get(self, pack_id: str) -> PricingPack:
         """The pack with its counts; raises UnknownPricingPackError."""
@@ -120,7 +124,11 @@ class PricingPackRepository:
             stmt = stmt.where(PackPriceRow.price_date >= start)
         rows = (await self.session.execute(stmt)).all()
         frame = pd.DataFrame(
-            {"Date": [r[0] for r in rows], "symbol": [r[1] for r in rows], "close": [float(r[2]) for r in rows]}
+            {
+                "Date": [r[0] for r in rows],
+                "symbol": [r[1] for r in rows],
+                "close": [float(r[2]) for r in rows],
+            }
         )
         table = frame.pivot(index="Date", columns="symbol", values="close") if rows else pd.DataFrame()
         wanted = list(symbols) if symbols is not None else sorted(table.columns)

@@ -22,7 +22,9 @@ LIMIT_FIELDS: tuple[str, ...] = (
 )
 
 
-def policy_content(policy_id: str, name: str, method_version: str, constraints: dict[str, Any]) -> dict[str, Any]:
+def policy_content(
+    policy_id: str, name: str, method_version: str, constraints: dict[str, Any]
+) -> dict[str, Any]:
     """What a version is: a change to any of this makes a new version."""
     return {"id": policy_id, "name": name, "method_version": method_version, "constraints": dict(constraints)}
 
@@ -33,7 +35,9 @@ def policy_content_hash(policy_id: str, name: str, method_version: str, constrai
 
 def to_policy(row: OptimizerPolicyRow) -> Policy:
     limits = {k: row.constraints[k] for k in LIMIT_FIELDS}
-    return Policy(id=row.policy_id, name=row.name, method_version=row.method_version, version=row.version, **limits)
+    return Policy(
+        id=row.policy_id, name=row.name, method_version=row.method_version, version=row.version, **limits
+    )
 
 
 class PolicyRepository:
@@ -51,7 +55,8 @@ class PolicyRepository:
             select(OptimizerPolicyRow)
             .join(
                 newest,
-                (OptimizerPolicyRow.policy_id == newest.c.policy_id) & (OptimizerPolicyRow.version == newest.c.version),
+                (OptimizerPolicyRow.policy_id == newest.c.policy_id)
+                & (OptimizerPolicyRow.version == newest.c.version),
             )
             .order_by(OptimizerPolicyRow.policy_id)
         )
@@ -62,7 +67,9 @@ class PolicyRepository:
         row = await self._row(policy_id, version)
         if row is None:
             if version is not None and await self._row(policy_id, None) is not None:
-                raise UnknownPolicyError(f"{policy_id} version {version}", hint=f"known versions: {await self.versions(policy_id)}")
+                raise UnknownPolicyError(
+                    f"{policy_id} version {version}", hint=f"known versions: {await self.versions(policy_id)}"
+                )
             raise UnknownPolicyError(policy_id, hint="list policies with `dawsos policies list`")
         return to_policy(row)
 
@@ -97,7 +104,9 @@ class PolicyRepository:
 
     async def _row(self, policy_id: str, version: int | None) -> OptimizerPolicyRow | None:
         stmt = select(OptimizerPolicyRow).where(OptimizerPolicyRow.policy_id == policy_id)
-        stmt = stmt.order_by(OptimizerPolicyRow.version.desc()).limit(1) if version is None else stmt.where(
-            OptimizerPolicyRow.version == version
+        stmt = (
+            stmt.order_by(OptimizerPolicyRow.version.desc()).limit(1)
+            if version is None
+            else stmt.where(OptimizerPolicyRow.version == version)
         )
         return (await self.session.scalars(stmt)).first()

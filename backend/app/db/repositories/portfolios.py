@@ -14,7 +14,9 @@ from app.domain import Holding, Portfolio
 
 
 def to_portfolio(row: PortfolioRow) -> Portfolio:
-    holdings = tuple(Holding(symbol=h.symbol, shares=h.shares) for h in sorted(row.holdings, key=lambda h: h.symbol))
+    holdings = tuple(
+        Holding(symbol=h.symbol, shares=h.shares) for h in sorted(row.holdings, key=lambda h: h.symbol)
+    )
     return Portfolio(
         id=row.id,
         name=row.name,
@@ -31,7 +33,11 @@ class PortfolioRepository:
 
     async def get(self, portfolio_id: str) -> Portfolio:
         """The portfolio with holdings sorted by symbol; raises UnknownPortfolioError."""
-        stmt = select(PortfolioRow).where(PortfolioRow.id == portfolio_id).options(selectinload(PortfolioRow.holdings))
+        stmt = (
+            select(PortfolioRow)
+            .where(PortfolioRow.id == portfolio_id)
+            .options(selectinload(PortfolioRow.holdings))
+        )
         row = (await self.session.scalars(stmt)).first()
         if row is None:
             raise UnknownPortfolioError(portfolio_id)

@@ -68,7 +68,8 @@ class ProposalRepository:
         text = canonical_json(body)
         now = utcnow()
         inserted = await self.session.execute(
-            _insert(self.session, RebalanceProposalRow).values(
+            _insert(self.session, RebalanceProposalRow)
+            .values(
                 proposal_id=proposal_id,
                 portfolio_id=portfolio_id,
                 policy_id=policy_id,
@@ -97,12 +98,7 @@ class ProposalRepository:
 
     async def get(self, proposal_id: str) -> dict[str, Any]:
         """The stored body (parsed canonical JSON); raises UnknownProposalError."""
-        text = await self.session.scalar(
-            select(RebalanceProposalRow.body).where(RebalanceProposalRow.proposal_id == proposal_id)
-        )
-        if text is None:
-            raise UnknownProposalError(proposal_id)
-        return json.loads(text)
+        return json.loads(await self.get_text(proposal_id))
 
     async def get_text(self, proposal_id: str) -> str:
         """The stored body exactly as stored (canonical JSON text); raises UnknownProposalError."""

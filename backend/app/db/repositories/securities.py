@@ -52,7 +52,9 @@ class SecurityRepository:
         wanted = sorted(set(symbols))
         if not wanted:
             return []
-        stored = set(await self.session.scalars(select(SecurityRow.symbol).where(SecurityRow.symbol.in_(wanted))))
+        stored = set(
+            await self.session.scalars(select(SecurityRow.symbol).where(SecurityRow.symbol.in_(wanted)))
+        )
         return [s for s in wanted if s not in stored]
 
     async def add(self, security: Security) -> None:
@@ -72,16 +74,19 @@ class SecurityRepository:
 
     async def quality_scores(self, symbols: Iterable[str] | None = None) -> dict[str, float]:
         """Latest quality score (0-10) per symbol; unrated symbols are absent from the result."""
-        latest = select(QualityRatingRow.symbol, func.max(QualityRatingRow.asof_date).label("asof_date")).group_by(
-            QualityRatingRow.symbol
-        )
+        latest = select(
+            QualityRatingRow.symbol, func.max(QualityRatingRow.asof_date).label("asof_date")
+        ).group_by(QualityRatingRow.symbol)
         wanted = None if symbols is None else sorted(set(symbols))
         if wanted is not None:
             latest = latest.where(QualityRatingRow.symbol.in_(wanted))
         sub = latest.subquery()
         stmt = (
             select(QualityRatingRow.symbol, QualityRatingRow.score)
-            .join(sub, (QualityRatingRow.symbol == sub.c.symbol) & (QualityRatingRow.asof_date == sub.c.asof_date))
+            .join(
+                sub,
+                (QualityRatingRow.symbol == sub.c.symbol) & (QualityRatingRow.asof_date == sub.c.asof_date),
+            )
             .order_by(QualityRatingRow.symbol)
         )
         return {symbol: float(score) for symbol, score in await self.session.execute(stmt)}

@@ -172,7 +172,9 @@ def upgrade() -> None:
         sa.Column("asof_date", sa.Date(), nullable=False),
         sa.Column("score", dec(6, 3), nullable=False),
         sa.Column("source", sa.String(200), nullable=False),
-        sa.ForeignKeyConstraint(["symbol"], ["securities.symbol"], name="fk_quality_ratings_symbol_securities"),
+        sa.ForeignKeyConstraint(
+            ["symbol"], ["securities.symbol"], name="fk_quality_ratings_symbol_securities"
+        ),
         sa.PrimaryKeyConstraint("symbol", "asof_date", name="pk_quality_ratings"),
     )
     op.create_table(
@@ -192,7 +194,9 @@ def upgrade() -> None:
         sa.Column("symbol", sa.String(16), nullable=False),
         sa.Column("price_date", sa.Date(), nullable=False),
         sa.Column("close", dec(20, 6), nullable=False),
-        sa.ForeignKeyConstraint(["pack_id"], ["pricing_packs.id"], name="fk_pack_prices_pack_id_pricing_packs"),
+        sa.ForeignKeyConstraint(
+            ["pack_id"], ["pricing_packs.id"], name="fk_pack_prices_pack_id_pricing_packs"
+        ),
         sa.ForeignKeyConstraint(["symbol"], ["securities.symbol"], name="fk_pack_prices_symbol_securities"),
         sa.PrimaryKeyConstraint("pack_id", "symbol", "price_date", name="pk_pack_prices"),
     )
@@ -212,7 +216,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["benchmark_id"], ["benchmarks.id"], name="fk_benchmark_weights_benchmark_id_benchmarks"
         ),
-        sa.ForeignKeyConstraint(["symbol"], ["securities.symbol"], name="fk_benchmark_weights_symbol_securities"),
+        sa.ForeignKeyConstraint(
+            ["symbol"], ["securities.symbol"], name="fk_benchmark_weights_symbol_securities"
+        ),
         sa.PrimaryKeyConstraint("benchmark_id", "symbol", name="pk_benchmark_weights"),
     )
     op.create_table(
@@ -222,7 +228,9 @@ def upgrade() -> None:
         sa.Column("cash", dec(20, 4), nullable=False),
         sa.Column("base_currency", sa.String(3), nullable=False),
         sa.Column("benchmark_id", sa.String(64), nullable=True),
-        sa.ForeignKeyConstraint(["benchmark_id"], ["benchmarks.id"], name="fk_portfolios_benchmark_id_benchmarks"),
+        sa.ForeignKeyConstraint(
+            ["benchmark_id"], ["benchmarks.id"], name="fk_portfolios_benchmark_id_benchmarks"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_portfolios"),
     )
     op.create_table(
@@ -230,7 +238,9 @@ def upgrade() -> None:
         sa.Column("portfolio_id", sa.String(64), nullable=False),
         sa.Column("symbol", sa.String(16), nullable=False),
         sa.Column("shares", dec(24, 8), nullable=False),
-        sa.ForeignKeyConstraint(["portfolio_id"], ["portfolios.id"], name="fk_holdings_portfolio_id_portfolios"),
+        sa.ForeignKeyConstraint(
+            ["portfolio_id"], ["portfolios.id"], name="fk_holdings_portfolio_id_portfolios"
+        ),
         sa.ForeignKeyConstraint(["symbol"], ["securities.symbol"], name="fk_holdings_symbol_securities"),
         sa.PrimaryKeyConstraint("portfolio_id", "symbol", name="pk_holdings"),
     )
@@ -289,7 +299,9 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     statements = {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRES_UP}.get(dialect)
     if statements is None:
-        raise NotImplementedError(f"sealed-pack triggers are written for sqlite and postgresql, not {dialect}")
+        raise NotImplementedError(
+            f"sealed-pack triggers are written for sqlite and postgresql, not {dialect}"
+        )
     for statement in statements:
         op.execute(statement)
 
