@@ -81,6 +81,10 @@ def _root(
     ),
 ) -> None:
     _state["database_url"] = database_url
+    from app.core.logging import configure_logging
+
+    settings = _settings(database_url)
+    configure_logging(level=settings.log_level, json=settings.log_json)
 
 
 # ---- seed ---------------------------------------------------------------------------------------
@@ -106,11 +110,11 @@ def packs_list(json_out: bool = typer.Option(False, "--json", help="One JSON doc
 
     async def body() -> list[Any]:
         from app.bootstrap import bootstrap
-        from app.db.repositories import PackRepository
+        from app.db.repositories import PricingPackRepository
 
         async with bootstrap(_settings()) as running:
             async with running.session_factory() as session:
-                return await PackRepository(session).list()
+                return await PricingPackRepository(session).list()
 
     packs = _run(body)
     if json_out:
@@ -129,11 +133,11 @@ def packs_show(
 
     async def body() -> tuple[Any, dict[str, Any]]:
         from app.bootstrap import bootstrap
-        from app.db.repositories import PackRepository
+        from app.db.repositories import PricingPackRepository
 
         async with bootstrap(_settings()) as running:
             async with running.session_factory() as session:
-                repo = PackRepository(session)
+                repo = PricingPackRepository(session)
                 pack = await repo.get(pack_id)
                 return pack, await repo.asof_prices(pack_id)
 

@@ -8,7 +8,10 @@ from typing import Any, Iterable
 from rich.console import Console
 from rich.table import Table
 
-console = Console(soft_wrap=False)
+import sys
+
+#: a pipe or a file gets a wide table (Rich would assume 80 columns); a terminal keeps its own width
+console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _pct_of_fraction(value: float) -> str:

@@ -32,12 +32,12 @@ class OptimizerAgent:
 
     async def resolve_pack_id(self, ctx: RequestCtx) -> str:
         """The pack named by ``ctx``, else the newest sealed pack (by as-of date, then id)."""
-        from app.db.repositories import PackRepository
+        from app.db.repositories import PricingPackRepository
 
         if ctx.pricing_pack_id:
             return ctx.pricing_pack_id
         async with self._session_factory() as session:
-            packs = [p for p in await PackRepository(session).list() if p.sealed]
+            packs = [p for p in await PricingPackRepository(session).list() if p.sealed]
         if not packs:
             raise PricingPackError("no sealed pricing pack exists; run `dawsos seed` or `dawsos packs import`")
         return max(packs, key=lambda p: (p.asof_date, p.id)).id
@@ -57,7 +57,7 @@ class OptimizerAgent:
         from app.db.repositories import (
             BenchmarkRepository,
             ConstraintDefaultsRepository,
-            PackRepository,
+            PricingPackRepository,
             PolicyRepository,
             PortfolioRepository,
             SecurityRepository,
@@ -65,7 +65,7 @@ class OptimizerAgent:
 
         if not ctx.pricing_pack_id:
             raise PricingPackError("the request context names no pricing pack")
-        packs = PackRepository(session)
+        packs = PricingPackRepository(session)
         pack = await packs.get(ctx.pricing_pack_id)
         if ctx.require_sealed_pack and not pack.sealed:
             raise PricingPackError(f"pricing pack {pack.id!r} is not sealed; seal it before proposing trades")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,7 +94,7 @@ class RebalanceProposal(_Out):
     )
 
     #: fields that differ between two runs on the same inputs (never hashed, normalised by goldens)
-    VOLATILE_FIELDS: tuple[str, ...] = ("request_id",)
+    VOLATILE_FIELDS: ClassVar[tuple[str, ...]] = ("request_id",)
 
     def body(self) -> dict[str, Any]:
         """The canonical, JSON-ready body without volatile fields (what must be byte-identical)."""
