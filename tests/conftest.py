@@ -226,3 +226,24 @@ def seeds_copy(tmp_path: Path) -> Path:
     target = tmp_path / "seeds"
     shutil.copytree(SEEDS_DIR, target)
     return target
+
+
+# ---- golden files ---------------------------------------------------------------------------------
+GOLDEN_MODES = ("never", "missing", "always")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--golden-update",
+        action="store",
+        default="never",
+        choices=GOLDEN_MODES,
+        help="rewrite golden files: never (default), missing (write absent expected blocks), always. "
+        "A written file still fails the run so a person reviews it.",
+    )
+
+
+@pytest.fixture
+def golden_update(request: pytest.FixtureRequest) -> str:
+    """The --golden-update mode: never | missing | always."""
+    return str(request.config.getoption("--golden-update"))

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 #: dotted paths removed before comparison (they change with the run or the installed libraries)
-VOLATILE = ("request_id", "metadata.versions")
+VOLATILE = ("request_id", "metadata.cvxpy_version", "metadata.riskfolio_version")
 
 #: float analytics printed with 2 dp may move by one unit in the last place across BLAS builds
 TOLERANT = re.compile(
