@@ -23,6 +23,7 @@ dense N×N quadratic form is built.
 from __future__ import annotations
 
 import math
+import warnings as warnings_module
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,21 +75,27 @@ class _Problem:
     """The common variables and hard constraints, rebuilt per stage (cvxpy problems are cheap to build)."""
 
     def __init__(self, cp, universe: Universe, factor: np.ndarray, *, impact: float, reserve: float,
-                 floor: float | None):
+                 floor: float | None, with_risk: bool = True):
         self.cp = cp
         n = universe.n
         # buys u and sells v (both >= 0): every constraint stays linear, including the floor
         self.u = cp.Variable(n, nonneg=True, name="buy")
         self.v = cp.Variable(n, nonneg=True, name="sell")
         w0 = np.asarray(universe.w0, dtype=float)
-        self.w = w0 + self.u - self.v
+        self.w = cp.Variable(n, name="w")
         self.w0 = w0
         self.F = factor
-        self.to = cp.sum(self.u) + cp.sum(self.v)
+        # one dense block F·w, shared by every risk term (y = F w, k equality rows)
+        self.y = cp.Variable(factor.shape[0], name="y")
+        # scalar turnover variable: the cap rows w_i + cap·κ·TO <= cap stay 2-sparse (not N-dense)
+        self.to = cp.Variable(name="turnover")
         x = impact * self.to + reserve
         fixed = ~np.asarray(universe.buyable)
         fixed_vals = np.where(universe.halted, w0, 0.0)
-        cons = [self.w >= 0, cp.sum(self.w) + x <= 1.0]
+        cons = [self.w == w0 + self.u - self.v, self.to == cp.sum(self.u) + cp.sum(self.v), self.w >= 0,
+                cp.sum(self.w) + x <= 1.0]
+        if with_risk:
+            cons.append(self.y == factor @ self.w)
         if fixed.any():
             idx = np.flatnonzero(fixed)
             cons.append(self.w[idx] == fixed_vals[idx])
@@ -108,13 +115,20 @@ class _Problem:
         self.constraints = cons
 
     def te(self, bench: np.ndarray):
-        return self.cp.norm(self.F @ (self.w - bench), 2)
+        """Daily ex-ante TE ‖F(w − b)‖₂ = ‖y − F b‖₂."""
+        return self.cp.norm(self.y - self.F @ bench, 2)
+
+    def risk_distance_sq(self, target: np.ndarray):
+        """(w − t)ᵀ Σ (w − t) = ‖y − F t‖² (daily variance)."""
+        return self.cp.sum_squares(self.y - self.F @ target)
 
 
 def _solve(cp, objective, constraints, stage: str, statuses: dict[str, str]):
     prob = cp.Problem(objective, constraints)
     try:
-        prob.solve(solver=SOLVER)
+        with warnings_module.catch_warnings():
+            warnings_module.simplefilter("ignore")  # "may be inaccurate": the status says it, recorded below
+            prob.solve(solver=SOLVER)
     except cp.error.SolverError as exc:
         raise SolverError(f"trade path stage {stage}: {SOLVER} failed ({exc})", stage=stage, tried=[SOLVER]) from exc
     statuses[stage] = prob.status
@@ -171,16 +185,16 @@ def solve_trade_path(
     cash0 = float(universe.cash / universe.value)
     floor: float | None = min(1.0 - cash0, universe.capacity) - 1e-9
 
-    def problem() -> "_Problem":
-        return _Problem(cp, universe, F, impact=kappa, reserve=reserve, floor=floor)
+    def problem(with_risk: bool = True) -> "_Problem":
+        return _Problem(cp, universe, F, impact=kappa, reserve=reserve, floor=floor, with_risk=with_risk)
 
     # (a) minimum turnover the hard levels need
-    p = problem()
+    p = problem(with_risk=False)
     res = _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", statuses)
     if res is None and floor is not None:
         warnings.append("reinvesting all sale proceeds is infeasible under the caps; cash may rise")
         floor = None
-        p = problem()
+        p = problem(with_risk=False)
         res = _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", statuses)
     if res is None:
         raise SolverError(
@@ -218,7 +232,7 @@ def solve_trade_path(
     p = problem()
     dist = p.w - t
     objective = cp.Minimize(
-        annualization * cp.sum_squares(F @ dist) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(dist)
+        annualization * p.risk_distance_sq(t) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(dist)
     )
     cons = p.constraints + [p.to <= to_bound, p.te(b) <= te_bound_d]
     res = _solve(cp, objective, cons, "c_toward_target", statuses)
@@ -227,7 +241,7 @@ def solve_trade_path(
                           stage="c_toward_target", tried=[SOLVER])
     if any(s == cp.OPTIMAL_INACCURATE for s in statuses.values()):
         warnings.append("a trade-path stage solved only to reduced accuracy (optimal_inaccurate)")
-    w = np.asarray(p.w.value, dtype=float).reshape(-1)  # u - v: a wash (u_i, v_i > 0) nets out
+    w = np.asarray(p.w.value, dtype=float).reshape(-1)  # w0 + u - v: a wash (u_i, v_i > 0) nets out
     w[w < WEIGHT_EPS] = 0.0
     w = np.where(universe.halted, universe.w0, np.where(universe.buyable, w, 0.0))
     turnover = float(np.abs(w - universe.w0).sum())

@@ -14,7 +14,7 @@ Rules (deterministic, symbol order everywhere):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
@@ -207,12 +207,15 @@ def build_trades(
         else:
             buys[s] = new
 
-    def grow_sell(s: str, excess_value: Decimal) -> None:
-        line = sells[s]
-        lots = max(_ceil_to_lot(excess_value / line.price, line.lot_size), line.lot_size)
-        qty = min(-line.delta_shares + lots, line.current_shares)
-        sells[s] = replace(_line(s, line.current_shares, -qty, line.price, line.lot_size, line.reason,
-                                 line.required, **kw))
+    def grow_sell(s: str, excess_value: Decimal, reason: TradeReason) -> None:
+        """Sell (more of) ``s`` by whole lots worth at least ``excess_value``; the sell becomes required."""
+        i = universe.index(s)
+        cur, price, lot = universe.shares[i], universe.prices[i], universe.lot_sizes[i]
+        done = -sells[s].delta_shares if s in sells else ZERO
+        lots = max(_ceil_to_lot(excess_value / price, lot), lot)
+        qty = min(done + lots, cur)
+        keep = sells[s].reason if s in sells else reason
+        sells[s] = _line(s, cur, -qty, price, lot, keep, True, **kw)
 
     limit_to = None if max_turnover is None else to_decimal(repr(max_turnover)) * V
     for _ in range(MAX_FIXUP_PASSES):
@@ -222,11 +225,12 @@ def build_trades(
             if vals[s] > cap * v_after:
                 shrink_buy(s, vals[s] - cap * v_after)
                 changed = True
-        for s in sorted(sells):
-            line = sells[s]
-            if line.reason is TradeReason.TRIM_CAP and vals[s] > cap * v_after and line.target_shares > 0:
-                grow_sell(s, vals[s] - cap * v_after)
-                changed = True
+        for i, s in enumerate(universe.symbols):
+            # a name left over its cap (costs shrink the post-trade value): sell whole lots
+            if s in buys or universe.halted[i] or vals[s] <= cap * v_after or vals[s] <= 0:
+                continue
+            grow_sell(s, vals[s] - cap * v_after, TradeReason.TRIM_CAP)
+            changed = True
         if changed:
             continue
         for sec in universe.sector_names:
@@ -236,9 +240,16 @@ def build_trades(
             names = [s for s, mm in zip(universe.symbols, m) if mm]
             scap = to_decimal(repr(universe.max_sector)) * v_after
             total = sum((vals[s] for s in names), ZERO)
+            if total <= scap:
+                continue
             in_sector = [s for s in sorted(buys, reverse=True) if s in names]
-            if total > scap and in_sector:
+            if in_sector:
                 shrink_buy(in_sector[0], total - scap)
+                changed = True
+                break
+            sellable = sorted((s for s in names if vals[s] > 0), key=lambda s: (-vals[s], s))
+            if sellable:
+                grow_sell(sellable[0], total - scap, TradeReason.TRIM_SECTOR)
                 changed = True
                 break
         if changed:
