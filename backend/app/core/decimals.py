@@ -27,9 +27,9 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, bool):
         raise TypeError("bool is not a number")
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(int(value))
+    if isinstance(value, float):  # includes numpy.float64; repr(float(...)) avoids "np.float64(0.2)"
+        return Decimal(repr(float(value)))
     try:
         return Decimal(str(value).strip())
     except InvalidOperation as exc:

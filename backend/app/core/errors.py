@@ -174,3 +174,43 @@ class SealedPackConflictError(SealedPackError):
         )
         self.pack_id = pack_id
         self.stored_hash, self.new_hash, self.source = stored_hash, new_hash, source
+
+
+# ---- orchestration (capability calls, patterns) -------------------------------------------------
+class UnknownCapabilityError(ArgumentError):
+    """A capability name that no registered agent declares."""
+
+    def __init__(self, name: str, known: "list[str] | tuple[str, ...]" = ()) -> None:
+        self.name = name
+        hint = f" (known: {', '.join(sorted(known))})" if known else ""
+        super().__init__(f"unknown capability {name!r}{hint}")
+
+
+class PatternError(InputError):
+    """A pattern file fails validation. Message: ``file: step 'name': problem``."""
+
+    def __init__(self, file: str, step: str | None, problem: str) -> None:
+        self.file, self.step, self.problem = file, step, problem
+        where = f"{file}: step {step!r}" if step else file
+        super().__init__(f"{where}: {problem}")
+
+
+class DeadlineExceededError(DomainRefusal):
+    """A capability call ran past its context's deadline; it was cancelled and its work rolled back."""
+
+    def __init__(self, capability: str, deadline: Any, *, started: bool = True) -> None:
+        self.capability, self.deadline = capability, deadline
+        when = "was cancelled: it ran past" if started else "was not started: already past"
+        super().__init__(f"capability {capability!r} {when} its deadline {deadline}; nothing was written")
+
+
+class CapabilityRegistryError(DawsosError):
+    """The agents declare capabilities that cannot be registered (duplicate name, bad declaration)."""
+
+
+class CapabilityFailedError(DawsosError):
+    """A capability raised an unexpected (non-Dawsos) exception; the original is chained."""
+
+    def __init__(self, capability: str, exc: BaseException) -> None:
+        self.capability = capability
+        super().__init__(f"capability {capability!r} failed: {type(exc).__name__}: {exc}")
