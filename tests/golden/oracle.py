@@ -58,7 +58,7 @@ def recompute(scenario: dict, proposal: dict, scenario_path: Path) -> Recomputed
         assert Decimal(t["estimated_cost"]) == commission + impact, t
         after[t["symbol"]] = after.get(t["symbol"], Decimal(0)) + delta
         assert after[t["symbol"]] == Decimal(t["target_shares"]), t
-        cash_after += -delta * px[t["symbol"]]
+        cash_after += value if delta < 0 else -value  # each trade settles at its cent-rounded value
         total_value += value
         total_cost += commission + impact
     cash_after = q(cash_after - total_cost)
