@@ -214,3 +214,27 @@ class CapabilityFailedError(DawsosError):
     def __init__(self, capability: str, exc: BaseException) -> None:
         self.capability = capability
         super().__init__(f"capability {capability!r} failed: {type(exc).__name__}: {exc}")
+
+
+# ---- rebalancing (approvals, proposal life cycle) -----------------------------------------------
+class ApprovalRefusedError(DomainRefusal):
+    """A user who is neither owner nor approver of the portfolio tried to approve or reject a proposal."""
+
+    def __init__(self, user: str, action: str, proposal_id: str, portfolio_id: str) -> None:
+        self.user, self.action, self.proposal_id, self.portfolio_id = user, action, proposal_id, portfolio_id
+        super().__init__(
+            f"user {user!r} may not {action} proposal {proposal_id[:12]}: only the owner or an approver of "
+            f"portfolio {portfolio_id!r} may"
+        )
+
+
+class ProposalStateError(DomainRefusal):
+    """A status change the proposal life cycle does not allow (e.g. approving an expired proposal)."""
+
+    def __init__(self, proposal_id: str, current: str, wanted: str) -> None:
+        self.proposal_id, self.current, self.wanted = proposal_id, current, wanted
+        super().__init__(f"proposal {proposal_id[:12]} is {current}: it cannot become {wanted}")
+
+
+class RebalanceConfigError(DomainRefusal):
+    """A portfolio's rebalancing set-up is missing or incomplete (no settings, no target...)."""

@@ -1,0 +1,290 @@
+"""Rebalancing domain: settings, tax lots, triggers, plans, approvals, history (pydantic, frozen).
+
+Units: weights and bands are fractions of 1 (``drift_abs_band: 0.05`` = 5 percentage points); money and
+shares are Decimal; fields ending in ``_pct`` are percents with 2 dp; tax rates are fractions (0.37 = 37 %).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.enums import TradeAction
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ---- enums ----------------------------------------------------------------------------------------
+class TriggerKind(StrEnum):
+    DRIFT_ABSOLUTE = "drift_absolute"
+    DRIFT_RELATIVE = "drift_relative"
+    CALENDAR = "calendar"
+    CASH_FLOW = "cash_flow"
+    MANUAL = "manual"
+
+
+class Frequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+
+
+class LotMethod(StrEnum):
+    """HIFO: tax-minimising (losses first, long-term before short-term, highest cost first); FIFO: oldest
+    first; SPECIFIC: the lots named by the caller, in that order."""
+
+    HIFO = "hifo"
+    FIFO = "fifo"
+    SPECIFIC = "specific"
+
+
+class HoldingTerm(StrEnum):
+    SHORT = "short_term"
+    LONG = "long_term"
+
+
+class ProposalStatus(StrEnum):
+    PROPOSED = "proposed"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class ApproverRole(StrEnum):
+    OWNER = "owner"
+    APPROVER = "approver"
+
+
+class TargetSource(StrEnum):
+    MODEL = "model"
+    OPTIMIZER = "optimizer"
+
+
+class TradePurpose(StrEnum):
+    REBALANCE = "rebalance"
+    HARVEST = "tax_loss_harvest"
+    HARVEST_SUBSTITUTE = "harvest_substitute"
+
+
+class Outcome(StrEnum):
+    """What a rebalance run ended as (a run without trades has no proposal)."""
+
+    NO_TRADE = "no_trade"
+    PROPOSED = "proposed"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+# ---- configuration ----------------------------------------------------------------------------------
+class TaxRates(_Frozen):
+    short_term: Decimal = Field(default=Decimal("0.37"), ge=0, le=1, description="fraction (held ≤ 1 year)")
+    long_term: Decimal = Field(default=Decimal("0.20"), ge=0, le=1, description="fraction (held > 1 year)")
+
+
+class RebalanceSettings(_Frozen):
+    """How one portfolio is rebalanced (defaults are the issue's)."""
+
+    portfolio_id: str
+    target_source: TargetSource = TargetSource.MODEL
+    model_portfolio_id: str | None = None
+    policy_id: str | None = None
+    drift_abs_band: Decimal | None = Field(default=Decimal("0.05"), gt=0, description="fraction (0.05 = 5 pp)")
+    drift_rel_band: Decimal | None = Field(default=None, gt=0, description="fraction of target (0.25 = 25 %)")
+    frequency: Frequency | None = None
+    cash_flow_min: Decimal = Field(default=Decimal("0"), ge=0, description="currency; smaller flows wait")
+    te_penalty_lambda: Decimal = Field(default=Decimal("10"), ge=0, description="weight of TE² (annual) vs cost")
+    min_trade_value: Decimal = Field(default=Decimal("100"), ge=0, description="currency")
+    max_trades: int | None = Field(default=None, ge=1)
+    lot_method: LotMethod = LotMethod.HIFO
+    tax_rates: TaxRates = Field(default_factory=TaxRates)
+    harvest_threshold: Decimal = Field(default=Decimal("0.03"), gt=0, description="loss fraction of cost basis")
+    substitutes: dict[str, str] = Field(default_factory=dict, description="symbol -> harvest substitute")
+    approval_threshold: Decimal = Field(default=Decimal("10000"), ge=0, description="currency")
+    commission_per_trade: Decimal = Field(default=Decimal("5.00"), ge=0)
+    market_impact_bps: Decimal = Field(default=Decimal("15"), ge=0)
+    calendar: str = Field(default="XNYS", description="exchange calendar code")
+
+
+class TaxLot(_Frozen):
+    lot_id: str = Field(min_length=1)
+    symbol: str
+    quantity: Decimal = Field(gt=0, description="shares")
+    cost_basis: Decimal = Field(ge=0, description="currency per share")
+    acquired: date
+
+
+class Transaction(_Frozen):
+    """A past trade (for the wash-sale window). ``realised_gain`` < 0 marks a loss sale."""
+
+    symbol: str
+    action: TradeAction
+    quantity: Decimal
+    trade_date: date
+    realised_gain: Decimal = Decimal("0")
+
+
+class ModelPortfolio(_Frozen):
+    id: str
+    name: str
+    pricing_pack_id: str = Field(description="the pack the weights were made on")
+    source: TargetSource = TargetSource.MODEL
+    weights: dict[str, Decimal] = Field(description="symbol -> fraction of 1; the rest is cash")
+
+
+# ---- engine output ----------------------------------------------------------------------------------
+class TriggerReason(_Frozen):
+    kind: TriggerKind
+    detail: str
+    symbol: str | None = None
+    value: Decimal | None = None
+    limit: Decimal | None = None
+
+
+class TriggerCheck(_Frozen):
+    portfolio_id: str
+    asof_date: date
+    due: bool
+    reasons: tuple[TriggerReason, ...] = ()
+    next_calendar_date: date | None = None
+    drift_pct: dict[str, Decimal] = Field(default_factory=dict, description="symbol -> (weight - target), percent")
+
+
+class LotSale(_Frozen):
+    lot_id: str
+    symbol: str
+    quantity: Decimal
+    acquired: date
+    cost_basis: Decimal
+    price: Decimal
+    proceeds: Decimal
+    cost: Decimal
+    gain: Decimal
+    term: HoldingTerm
+
+
+class RealisedGains(_Frozen):
+    """Gains realised by a set of lot sales, split by term, and the tax on them after netting."""
+
+    short_term: Decimal
+    long_term: Decimal
+    tax_short_term: Decimal
+    tax_long_term: Decimal
+    tax_total: Decimal
+    loss_carryforward: Decimal = Decimal("0")
+
+
+class PlannedTrade(_Frozen):
+    symbol: str
+    action: TradeAction
+    current_shares: Decimal
+    quantity: Decimal = Field(gt=0, description="shares, unsigned")
+    price: Decimal
+    trade_value: Decimal
+    commission: Decimal
+    market_impact: Decimal
+    estimated_cost: Decimal
+    purpose: TradePurpose
+    rationale: str
+    lots: tuple[LotSale, ...] = ()
+    realised_gain_short: Decimal = Decimal("0")
+    realised_gain_long: Decimal = Decimal("0")
+
+
+class RebalancePlan(_Frozen):
+    """A rebalance proposal: trades (sells first), allocations before/after (percent, each sums to 100),
+    costs, taxes, and when it can execute. ``plan_id`` is the SHA-256 of the canonical inputs."""
+
+    plan_id: str
+    portfolio_id: str
+    pricing_pack_id: str
+    asof_date: date
+    execute_on: date = Field(description="the exchange session the trades are for")
+    market_open: bool
+    target_source: TargetSource
+    target_id: str
+    triggers: tuple[TriggerReason, ...]
+    trades: tuple[PlannedTrade, ...]
+    before_pct: dict[str, Decimal] = Field(description="symbol (and CASH) -> percent of value before")
+    after_pct: dict[str, Decimal]
+    target_pct: dict[str, Decimal]
+    portfolio_value: Decimal
+    cash_before: Decimal
+    cash_after: Decimal
+    cash_reserved: Decimal = Field(description="withdrawals to be paid out of cash_after")
+    total_trade_value: Decimal
+    total_cost: Decimal
+    realised: RealisedGains
+    te_before_pct: Decimal
+    te_after_pct: Decimal
+    status: ProposalStatus
+    warnings: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+    VOLATILE_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class TransitionRecord(_Frozen):
+    proposal_id: str
+    from_status: ProposalStatus | None
+    to_status: ProposalStatus
+    actor: str
+    reason: str = ""
+    at: datetime
+
+
+class StoredProposal(_Frozen):
+    """A rebalance proposal as stored: its plan, status and transitions."""
+
+    proposal_id: str
+    portfolio_id: str
+    status: ProposalStatus
+    pricing_pack_id: str
+    created_at: datetime
+    plan: RebalancePlan
+    transitions: tuple[TransitionRecord, ...] = ()
+
+
+class HistoryEntry(_Frozen):
+    run_id: str
+    portfolio_id: str
+    pricing_pack_id: str
+    asof_date: date
+    created_at: datetime
+    triggers: tuple[TriggerReason, ...]
+    before_pct: dict[str, Decimal]
+    after_pct: dict[str, Decimal]
+    n_trades: int
+    total_trade_value: Decimal
+    total_cost: Decimal
+    realised_short_term: Decimal
+    realised_long_term: Decimal
+    estimated_tax: Decimal
+    proposal_id: str | None
+    outcome: Outcome
+    approvals: tuple[TransitionRecord, ...] = ()
+
+
+class Notification(_Frozen):
+    id: str = Field(description="idempotency key; also the e-mail Message-ID")
+    proposal_id: str | None
+    recipient: str
+    subject: str
+    body: str
+    status: str
+    attempts: int
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
