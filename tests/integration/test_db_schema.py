@@ -35,6 +35,19 @@ TABLES = {
     "constraint_defaults",
     "rebalance_proposals",
     "proposal_requests",
+    # 0002_rebalancing
+    "rebalance_settings",
+    "portfolio_approvers",
+    "restricted_symbols",
+    "model_portfolios",
+    "model_weights",
+    "tax_lots",
+    "portfolio_transactions",
+    "cash_flows",
+    "rebalance_runs",
+    "proposal_transitions",
+    "approval_refusals",
+    "notification_outbox",
 }
 
 
@@ -44,7 +57,7 @@ async def _tables(engine: AsyncEngine) -> set[str]:
 
 
 async def test_migrations_create_exactly_the_models(migrated_engine: AsyncEngine) -> None:
-    assert await current_revision(migrated_engine) == head_revision() == "0001_initial"
+    assert await current_revision(migrated_engine) == head_revision() == "0002_rebalancing"
     assert await _tables(migrated_engine) == TABLES | {"alembic_version"}
 
     def diff(connection):  # type: ignore[no-untyped-def]

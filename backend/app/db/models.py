@@ -182,3 +182,7 @@ class ProposalRequestRow(Base):
     proposal_id: Mapped[str] = mapped_column(ForeignKey("rebalance_proposals.proposal_id"))
     request_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# rebalancing rows live in their own module; imported here so Base.metadata always holds them
+from app.db import models_rebalancing as _models_rebalancing  # noqa: E402,F401
