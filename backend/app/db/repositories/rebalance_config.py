@@ -1,0 +1,69 @@
+"""A portfolio's rebalancing set-up: settings (incl. approval threshold), approvers and restricted symbols."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import RebalanceConfigError
+from app.db.models import utcnow
+from app.db.models_rebalancing import PortfolioApproverRow, RebalanceSettingsRow, RestrictedSymbolRow
+from app.domain.rebalancing import ApproverRole, RebalanceSettings
+
+
+class RebalanceConfigRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_settings(self, portfolio_id: str) -> RebalanceSettings:
+        """The portfolio's settings; RebalanceConfigError when it has none."""
+        row = await self.session.get(RebalanceSettingsRow, portfolio_id)
+        if row is None:
+            raise RebalanceConfigError(
+                f"portfolio {portfolio_id!r} has no rebalancing settings (set a target and thresholds first)"
+            )
+        return RebalanceSettings.model_validate(
+            {**row.config, "portfolio_id": portfolio_id, "approval_threshold": row.approval_threshold}
+        )
+
+    async def has_settings(self, portfolio_id: str) -> bool:
+        return await self.session.get(RebalanceSettingsRow, portfolio_id) is not None
+
+    async def portfolios(self) -> list[str]:
+        """Ids of portfolios with rebalancing settings, sorted."""
+        return list(await self.session.scalars(select(RebalanceSettingsRow.portfolio_id).order_by(
+            RebalanceSettingsRow.portfolio_id)))
+
+    async def put_settings(self, settings: RebalanceSettings) -> None:
+        config = settings.model_dump(mode="json", exclude={"portfolio_id", "approval_threshold"})
+        row = await self.session.get(RebalanceSettingsRow, settings.portfolio_id)
+        if row is None:
+            self.session.add(RebalanceSettingsRow(portfolio_id=settings.portfolio_id,
+                                                  approval_threshold=settings.approval_threshold, config=config,
+                                                  updated_at=utcnow()))
+        else:
+            row.approval_threshold, row.config, row.updated_at = settings.approval_threshold, config, utcnow()
+        await self.session.flush()
+
+    async def roles(self, portfolio_id: str) -> dict[str, ApproverRole]:
+        stmt = select(PortfolioApproverRow).where(PortfolioApproverRow.portfolio_id == portfolio_id)
+        return {r.user_id: ApproverRole(r.role) for r in await self.session.scalars(stmt)}
+
+    async def set_role(self, portfolio_id: str, user_id: str, role: ApproverRole) -> None:
+        row = await self.session.get(PortfolioApproverRow, (portfolio_id, user_id))
+        if row is None:
+            self.session.add(PortfolioApproverRow(portfolio_id=portfolio_id, user_id=user_id, role=role.value))
+        else:
+            row.role = role.value
+        await self.session.flush()
+
+    async def restricted(self, portfolio_id: str) -> frozenset[str]:
+        stmt = select(RestrictedSymbolRow.symbol).where(RestrictedSymbolRow.portfolio_id == portfolio_id)
+        return frozenset(await self.session.scalars(stmt))
+
+    async def set_restricted(self, portfolio_id: str, symbols: dict[str, str]) -> None:
+        """Replace the restricted list: ``symbol -> reason``."""
+        await self.session.execute(delete(RestrictedSymbolRow).where(RestrictedSymbolRow.portfolio_id == portfolio_id))
+        for symbol, reason in sorted(symbols.items()):
+            self.session.add(RestrictedSymbolRow(portfolio_id=portfolio_id, symbol=symbol, reason=reason))
+        await self.session.flush()
