@@ -1,4 +1,4 @@
-"""Composition root: one place builds engine, session factory, agents (and later the orchestrator).
+"""Composition root: one place builds engine, session factory, agents and the orchestrator.
 
 Tests call the same :func:`bootstrap` with their own settings; importing ``app`` builds nothing.
 """
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
     from app.agents.optimizer import OptimizerAgent
+    from app.orchestrator import Orchestrator
 
 
 @dataclass
@@ -25,6 +26,7 @@ class App:
     engine: "AsyncEngine"
     session_factory: "async_sessionmaker"
     optimizer: "OptimizerAgent"
+    orchestrator: "Orchestrator"
     migrate_on_start: bool = True
     _started: bool = field(default=False, repr=False)
 
@@ -47,6 +49,18 @@ class App:
         await self.close()
 
 
+def build_orchestrator(session_factory: "async_sessionmaker") -> "Orchestrator":
+    """The orchestrator over every agent, each on ``session_factory`` (duplicate capabilities refused here)."""
+    from app.agents.optimizer import OptimizerAgent
+    from app.agents.packs import PricingPackAgent
+    from app.agents.policies import PolicyAgent
+    from app.orchestrator import Orchestrator
+
+    packs = PricingPackAgent(session_factory)
+    agents = [OptimizerAgent(session_factory), PolicyAgent(session_factory), packs]
+    return Orchestrator(agents, packs=packs)
+
+
 def bootstrap(
     settings: Settings | None = None, *, engine: "AsyncEngine | None" = None, migrate_on_start: bool = True
 ) -> App:
@@ -58,10 +72,13 @@ def bootstrap(
     configure_logging(level=settings.log_level, json=settings.log_json)
     engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
     session_factory = make_session_factory(engine)
+    orchestrator = build_orchestrator(session_factory)
+    optimizer = next(a for a in orchestrator.registry.agents if isinstance(a, OptimizerAgent))
     return App(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
-        optimizer=OptimizerAgent(session_factory),
+        optimizer=optimizer,
+        orchestrator=orchestrator,
         migrate_on_start=migrate_on_start,
     )

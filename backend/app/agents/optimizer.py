@@ -1,7 +1,14 @@
 """OptimizerAgent: policy-constrained trade proposals on a sealed pricing pack.
 
-The agent owns the unit of work (one session per call, rolled back on any failure); the maths is in
-:mod:`app.analytics`. Nothing here sends an order anywhere: proposals are proposals.
+Capabilities (called through the orchestrator, see :mod:`app.agents.base`):
+
+* ``optimizer.propose_trades`` — :class:`ProposeTradesArgs` → :class:`~app.domain.RebalanceProposal`
+  (persisted: one row per ``proposal_id``, each request recorded beside it);
+* ``optimizer.analyze_impact`` — :class:`AnalyzeImpactArgs` → :class:`~app.domain.impact.ImpactAnalysis`
+  (before/after metrics of a given list of trades; nothing written).
+
+The agent owns the unit of work (one session per call, rolled back on any failure or cancellation); the
+maths is in :mod:`app.analytics`. Nothing here sends an order anywhere: proposals are proposals.
 """
 
 from __future__ import annotations
@@ -10,37 +17,46 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import structlog
+from pydantic import Field
 
+from app.agents.base import Agent, CapabilityArgs, capability
 from app.analytics.inputs import RebalanceInputs, RebalanceOptions
 from app.core.context import RequestCtx
 from app.core.errors import PricingPackError
+from app.domain.impact import ImpactAnalysis, TradeInput
 from app.domain.proposal import RebalanceProposal
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 log = structlog.get_logger()
 
 
-class OptimizerAgent:
+class ProposeTradesArgs(CapabilityArgs):
+    """Arguments of ``optimizer.propose_trades``."""
+
+    portfolio_id: str = Field(min_length=1, description="portfolio id (e.g. P1)")
+    policy_id: str = Field(min_length=1, description="policy template id (e.g. quality_focused)")
+    policy_version: int | None = Field(default=None, ge=1, description="default: the latest version")
+    strict: bool = Field(default=False, description="refuse (InfeasiblePolicyError) when a limit cannot hold")
+    options: RebalanceOptions = Field(default_factory=RebalanceOptions, description="engine options (hashed)")
+    persist: bool = Field(default=True, description="store the proposal and record the request")
+
+
+class AnalyzeImpactArgs(CapabilityArgs):
+    """Arguments of ``optimizer.analyze_impact``: the trades are signed share changes (+ buy, − sell)."""
+
+    portfolio_id: str = Field(min_length=1)
+    policy_id: str = Field(min_length=1, description="the limits the after-trade portfolio is checked against")
+    policy_version: int | None = Field(default=None, ge=1)
+    trades: tuple[TradeInput, ...] = Field(description="e.g. a proposal's trades, as they are")
+    options: RebalanceOptions = Field(default_factory=RebalanceOptions, description="risk-model options")
+
+
+class OptimizerAgent(Agent):
     """Capabilities of the optimizer; each call is one transaction on its own session."""
 
     name = "optimizer"
-
-    def __init__(self, session_factory: "async_sessionmaker[AsyncSession]") -> None:
-        self._session_factory = session_factory
-
-    async def resolve_pack_id(self, ctx: RequestCtx) -> str:
-        """The pack named by ``ctx``, else the newest sealed pack (by as-of date, then id)."""
-        from app.db.repositories import PricingPackRepository
-
-        if ctx.pricing_pack_id:
-            return ctx.pricing_pack_id
-        async with self._session_factory() as session:
-            packs = [p for p in await PricingPackRepository(session).list() if p.sealed]
-        if not packs:
-            raise PricingPackError("no sealed pricing pack exists; run `dawsos seed` or `dawsos packs import`")
-        return max(packs, key=lambda p: (p.asof_date, p.id)).id
 
     async def gather_inputs(
         self,
@@ -57,9 +73,9 @@ class OptimizerAgent:
         from app.db.repositories import (
             BenchmarkRepository,
             ConstraintDefaultsRepository,
-            PricingPackRepository,
             PolicyRepository,
             PortfolioRepository,
+            PricingPackRepository,
             SecurityRepository,
         )
 
@@ -104,59 +120,26 @@ class OptimizerAgent:
             strict=strict,
         )
 
-    async def propose_trades(
-        self,
-        ctx: RequestCtx,
-        *,
-        portfolio_id: str,
-        policy_id: str,
-        policy_version: int | None = None,
-        strict: bool = False,
-        options: RebalanceOptions | None = None,
-        persist: bool = True,
-    ) -> RebalanceProposal:
-        """Propose whole-share Decimal trades for ``portfolio_id`` under ``policy_id`` on ``ctx``'s pack.
+    @capability("optimizer.propose_trades", args=ProposeTradesArgs, needs_pack=True, result=RebalanceProposal)
+    async def propose_trades(self, ctx: RequestCtx, args: ProposeTradesArgs) -> RebalanceProposal:
+        """Propose whole-share Decimal trades for a portfolio under a policy on the context's pack.
 
         Raises UnknownPortfolioError / UnknownPolicyError / UnknownPricingPackError, PricingPackError
         (unsealed or missing pack), InfeasiblePolicyError (``strict`` and a limit cannot hold).
         The proposal is persisted in the same transaction; any failure leaves the database unchanged.
         """
-        with structlog.contextvars.bound_contextvars(
-            portfolio_id=portfolio_id, pricing_pack_id=ctx.pricing_pack_id, request_id=ctx.request_id
-        ):
-            return await self._propose(
-                ctx, portfolio_id=portfolio_id, policy_id=policy_id, policy_version=policy_version,
-                strict=strict, options=options, persist=persist,
-            )
-
-    async def _propose(
-        self,
-        ctx: RequestCtx,
-        *,
-        portfolio_id: str,
-        policy_id: str,
-        policy_version: int | None,
-        strict: bool,
-        options: RebalanceOptions | None,
-        persist: bool,
-    ) -> RebalanceProposal:
         from app.analytics.propose import build_proposal
         from app.db.repositories import ProposalRepository
 
-        async with self._session_factory() as session:
+        async with self.session_factory() as session:
             async with session.begin():
                 inputs = await self.gather_inputs(
-                    session,
-                    ctx,
-                    portfolio_id=portfolio_id,
-                    policy_id=policy_id,
-                    policy_version=policy_version,
-                    options=options,
-                    strict=strict,
+                    session, ctx, portfolio_id=args.portfolio_id, policy_id=args.policy_id,
+                    policy_version=args.policy_version, options=args.options, strict=args.strict,
                 )
-                # CPU-bound solve off the event loop; contextvars are copied into the thread.
+                # CPU-bound solve off the event loop; contextvars (the log binding) are copied into the thread.
                 proposal = await asyncio.to_thread(build_proposal, inputs, request_id=ctx.request_id)
-                if persist:
+                if args.persist:
                     await ProposalRepository(session).save(
                         proposal.body(),
                         proposal_id=proposal.proposal_id,
@@ -172,6 +155,22 @@ class OptimizerAgent:
             proposal_id=proposal.proposal_id,
             n_trades=len(proposal.trades),
             all_satisfied=proposal.summary.all_constraints_satisfied,
-            persisted=persist,
+            persisted=args.persist,
         )
         return proposal
+
+    @capability("optimizer.analyze_impact", args=AnalyzeImpactArgs, needs_pack=True, result=ImpactAnalysis)
+    async def analyze_impact(self, ctx: RequestCtx, args: AnalyzeImpactArgs) -> ImpactAnalysis:
+        """Before/after metrics (TE, volatility, return, Sharpe, weights, costs, policy limits) of given trades."""
+        from app.agents.impact import impact_of_trades
+
+        async with self.session_factory() as session:
+            async with session.begin():
+                inputs = await self.gather_inputs(
+                    session, ctx, portfolio_id=args.portfolio_id, policy_id=args.policy_id,
+                    policy_version=args.policy_version, options=args.options,
+                )
+        analysis = await asyncio.to_thread(impact_of_trades, inputs, args.trades)
+        log.info("optimizer.impact.ready", n_trades=len(analysis.trades), turnover_pct=str(analysis.turnover_pct),
+                 te_after_pct=str(analysis.after.te_pct))
+        return analysis

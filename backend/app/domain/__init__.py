@@ -21,7 +21,14 @@ from app.domain.models import (
     QualityRating,
     Security,
 )
-from app.domain.proposal import ConstraintLine, ProposalSummary, ProposedTrade, RebalanceProposal
+from app.domain.impact import ImpactAnalysis, ImpactTrade, LimitCheck, PortfolioSnapshot, TradeInput
+from app.domain.proposal import (
+    ConstraintLine,
+    ProposalSummary,
+    ProposedTrade,
+    RebalanceProposal,
+    compare_proposals,
+)
 
 __all__ = [
     "Benchmark",
@@ -29,11 +36,15 @@ __all__ = [
     "ConstraintDefaults",
     "CovEstimator",
     "Holding",
+    "ImpactAnalysis",
+    "ImpactTrade",
+    "LimitCheck",
     "MeanEstimator",
     "Model",
     "Objective",
     "Policy",
     "Portfolio",
+    "PortfolioSnapshot",
     "ProposalSummary",
     "ProposedTrade",
     "Price",
@@ -44,6 +55,8 @@ __all__ = [
     "Security",
     "SecurityStatus",
     "TradeAction",
+    "TradeInput",
     "canonical_json",
+    "compare_proposals",
     "sha256_hex",
 ]

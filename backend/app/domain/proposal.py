@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from enum import Enum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -106,3 +107,70 @@ class RebalanceProposal(_Out):
     @property
     def unmet_constraints(self) -> tuple[ConstraintLine, ...]:
         return tuple(c for c in self.constraints if not c.satisfied)
+
+    # ---- notebook helpers (no effect on the fields or the JSON) --------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The whole proposal as JSON-ready data (Decimals as strings), same as the ``--json`` output."""
+        return self.model_dump(mode="json")
+
+    def to_frame(self, part: str = "trades", *, exact: bool = False):  # noqa: ANN201 - pandas.DataFrame
+        """One part of the proposal as a pandas DataFrame.
+
+        ``part``: ``"trades"`` (one row per trade, indexed by symbol), ``"constraints"`` (indexed by name),
+        ``"summary"`` (one column ``value``, indexed by field) or ``"target_weights"`` (percent per symbol).
+        Decimals become floats for display and plotting unless ``exact=True`` (then they stay Decimal).
+        """
+        return _frame(self, part, exact=exact)
+
+
+PROPOSAL_PARTS = ("trades", "constraints", "summary", "target_weights")
+
+
+def _cell(value: Any, exact: bool) -> Any:
+    if isinstance(value, Decimal) and not exact:
+        return float(value)
+    return value.value if isinstance(value, Enum) else value
+
+
+def _frame(proposal: RebalanceProposal, part: str, *, exact: bool):  # noqa: ANN202
+    import pandas as pd
+
+    if part == "trades":
+        columns = list(ProposedTrade.model_fields)
+        rows = [{k: _cell(getattr(t, k), exact) for k in columns} for t in proposal.trades]
+        return pd.DataFrame(rows, columns=columns).set_index("symbol")
+    if part == "constraints":
+        columns = list(ConstraintLine.model_fields)
+        rows = [{k: _cell(getattr(c, k), exact) for k in columns} for c in proposal.constraints]
+        return pd.DataFrame(rows, columns=columns).set_index("name")
+    if part == "summary":
+        fields = ProposalSummary.model_fields
+        return pd.DataFrame(
+            {"value": [_cell(getattr(proposal.summary, k), exact) for k in fields]},
+            index=pd.Index(list(fields), name="field"),
+        )
+    if part == "target_weights":
+        return pd.DataFrame(
+            {"target_weight_pct": [_cell(v, exact) for v in proposal.target_weights.values()]},
+            index=pd.Index(list(proposal.target_weights), name="symbol"),
+        )
+    raise ValueError(f"part must be one of {', '.join(PROPOSAL_PARTS)} (value={part!r})")
+
+
+def compare_proposals(proposals: "list[RebalanceProposal] | tuple[RebalanceProposal, ...]", *,
+                      part: str = "summary", exact: bool = False):  # noqa: ANN201 - pandas.DataFrame
+    """Proposals side by side: the ``summary`` fields (or a ``constraints`` column ``after``) as rows, one
+    column per proposal, labelled ``policy_id`` (``policy_id@portfolio_id`` when portfolios differ)."""
+    import pandas as pd
+
+    portfolios = {p.portfolio_id for p in proposals}
+    labels = [p.policy_id if len(portfolios) == 1 else f"{p.policy_id}@{p.portfolio_id}" for p in proposals]
+    if len(set(labels)) != len(labels):
+        labels = [f"{label} ({p.proposal_id[:8]})" for label, p in zip(labels, proposals)]
+    if part == "summary":
+        columns = {label: p.to_frame("summary", exact=exact)["value"] for label, p in zip(labels, proposals)}
+    elif part == "constraints":
+        columns = {label: p.to_frame("constraints", exact=exact)["after"] for label, p in zip(labels, proposals)}
+    else:
+        raise ValueError(f"part must be 'summary' or 'constraints' (value={part!r})")
+    return pd.DataFrame(columns)
