@@ -29,8 +29,10 @@ app = typer.Typer(
 )
 packs_app = typer.Typer(help="Immutable pricing packs.", no_args_is_help=True)
 policies_app = typer.Typer(help="Policy templates (versioned).", no_args_is_help=True)
+pattern_app = typer.Typer(help="Patterns: named sequences of capability calls.", no_args_is_help=True)
 app.add_typer(packs_app, name="packs")
 app.add_typer(policies_app, name="policies")
+app.add_typer(pattern_app, name="pattern")
 
 _state: dict[str, Any] = {"database_url": None}
 
@@ -262,21 +264,103 @@ def rebalance(
 
         async def body():  # noqa: ANN202
             from app.bootstrap import bootstrap
-            from app.core.context import RequestCtx
 
             async with bootstrap(_settings()) as running:
-                ctx = RequestCtx(pricing_pack_id=pack)
-                if pack is None:
-                    ctx = ctx.model_copy(update={"pricing_pack_id": await running.optimizer.resolve_pack_id(ctx)})
-                return await running.optimizer.propose_trades(
-                    ctx, portfolio_id=portfolio, policy_id=policy, strict=strict
+                orchestrator = running.orchestrator
+                ctx = await orchestrator.new_context(pricing_pack_id=pack)
+                envelope = await orchestrator.call(
+                    "optimizer.propose_trades", ctx, portfolio_id=portfolio, policy_id=policy, strict=strict
                 )
+                return envelope.data
 
     proposal = _run(body)
     if json_out:
         _print_json(proposal.model_dump(mode="json"))
     else:
         render_proposal(proposal)
+
+
+# ---- patterns -----------------------------------------------------------------------------------
+def _parse_inputs(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; a VALUE starting with ``{`` or ``[`` is read as JSON."""
+    import json
+
+    inputs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise _fail(InputError(f"--input: expected KEY=VALUE (value={pair!r})"))
+        if key in inputs:
+            raise _fail(InputError(f"--input {key}: given twice"))
+        if value.lstrip().startswith(("{", "[")):
+            try:
+                inputs[key] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise _fail(InputError(f"--input {key}: not valid JSON: {exc.msg} (value={value!r})")) from None
+        else:
+            inputs[key] = value
+    return inputs
+
+
+@pattern_app.command("run")
+def pattern_run(
+    name: str = typer.Argument(..., help="Pattern name (e.g. policy_rebalance) or a path to a pattern .json."),
+    inputs: list[str] = typer.Option([], "--input", help="KEY=VALUE, repeatable (JSON for {...} / [...])."),
+    pack: Optional[str] = typer.Option(None, "--pack", help="Pricing pack id; default the newest sealed pack."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
+) -> None:
+    """Run a pattern through the orchestrator (each step one capability call)."""
+    from app.cli_render import render_pattern
+
+    values = _parse_inputs(inputs)
+
+    async def body():  # noqa: ANN202
+        from app.bootstrap import bootstrap
+
+        async with bootstrap(_settings()) as running:
+            orchestrator = running.orchestrator
+            pattern = orchestrator.pattern(name)
+            needs_pack = any(orchestrator.registry.spec(s.capability).needs_pack for s in pattern.steps)
+            if needs_pack:
+                ctx = await orchestrator.new_context(pricing_pack_id=pack)
+            else:
+                from app.core.context import RequestCtx
+
+                ctx = RequestCtx(pricing_pack_id=pack)
+            return await orchestrator.run_pattern(pattern, ctx, **values)
+
+    result = _run(body)
+    if json_out:
+        _print_json(result.to_dict())
+    else:
+        render_pattern(result)
+
+
+@pattern_app.command("list")
+def pattern_list(json_out: bool = typer.Option(False, "--json")) -> None:
+    """List the patterns shipped with the application."""
+
+    def body() -> list[dict[str, Any]]:
+        from app.bootstrap import build_orchestrator
+
+        # patterns are validated against the registry only: no capability is called, no database opened
+        orchestrator = build_orchestrator(None)  # type: ignore[arg-type]
+        return [
+            {"name": n, "description": orchestrator.pattern(n).description,
+             "inputs": list(orchestrator.pattern(n).inputs)}
+            for n in orchestrator.pattern_names()
+        ]
+
+    try:
+        rows = body()
+    except DawsosError as exc:
+        raise _fail(exc) from None
+    if json_out:
+        _print_json({"patterns": rows})
+    else:
+        for row in rows:
+            typer.echo(f"{row['name']}: {row['description']} (inputs: {', '.join(row['inputs'])})")
 
 
 def main() -> None:

@@ -109,3 +109,36 @@ def render_proposal(proposal: Any) -> None:
         console.print(f"[yellow]warning:[/yellow] {w}")
     verdict = "all policy limits hold" if s.all_constraints_satisfied else "some limits cannot hold (see NO above)"
     console.print(f"{len(proposal.trades)} trades; {verdict}.")
+
+
+def render_impact(impact: Any) -> None:
+    """Before/after metrics of a list of trades (``optimizer.analyze_impact``)."""
+    table = Table(title=f"Impact of {len(impact.trades)} trades on {impact.portfolio_id} ({impact.pricing_pack_id})",
+                  title_justify="left")
+    for col in ("metric", "before", "after"):
+        table.add_column(col, justify="right" if col != "metric" else "left")
+    for field in ("value", "cash", "te_pct", "volatility_pct", "expected_return_pct", "sharpe", "avg_quality",
+                  "max_position_pct", "max_sector_pct"):
+        table.add_row(field, str(getattr(impact.before, field)), str(getattr(impact.after, field)))
+    console.print(table)
+    console.print(f"turnover {impact.turnover_pct} %, estimated cost {impact.estimated_total_cost}")
+    for check in impact.limits:
+        mark = "ok" if check.satisfied else "UNMET"
+        console.print(f"  {check.name}: {check.after_pct} % (limit {check.limit_pct} %) {mark}")
+
+
+def render_pattern(result: Any) -> None:
+    """Each output of a pattern run, with the renderer its type has (others as one line)."""
+    from app.domain.impact import ImpactAnalysis
+    from app.domain.proposal import RebalanceProposal
+
+    console.print(f"[bold]pattern {result.pattern}[/bold]  trace {result.ctx.request_id}  "
+                  f"pack {result.ctx.pricing_pack_id}  {result.duration_ms:.0f} ms")
+    for name, value in result.outputs.items():
+        if isinstance(value, RebalanceProposal):
+            render_proposal(value)
+        elif isinstance(value, ImpactAnalysis):
+            render_impact(value)
+        else:
+            shown = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+            console.print(f"{name}: {shown}")

@@ -1,8 +1,9 @@
 """Run a scenario file: write it into a database (in-memory by default) and propose through the agent.
 
 The scenario becomes a validated :class:`~app.seeding.SeedBundle`, so it passes the same checks and the
-same writes as the seed files, and the proposal comes from the same ``OptimizerAgent`` path as
-``dawsos rebalance --portfolio``. Nothing touches the default database.
+same writes as the seed files, and the proposal comes from the same orchestrator call
+(``optimizer.propose_trades``) as ``dawsos rebalance --portfolio``, on an orchestrator built over the
+scenario's database. Nothing touches the default database.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ async def run_scenario(
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import StaticPool
 
-    from app.agents.optimizer import OptimizerAgent
+    from app.bootstrap import build_orchestrator
     from app.db.engine import make_engine, make_session_factory
     from app.db.migrate import upgrade_to_head
     from app.seeding import apply_seed_bundle
@@ -174,13 +175,14 @@ async def run_scenario(
         await apply_seed_bundle(session_factory, bundle)
         ctx = (ctx or RequestCtx()).model_copy(update={"pricing_pack_id": scenario.pricing_pack.id})
         policy_id = scenario.policy.id if isinstance(scenario.policy, InlinePolicy) else scenario.policy
-        agent = OptimizerAgent(session_factory)
-        return await agent.propose_trades(
+        envelope = await build_orchestrator(session_factory).call(
+            "optimizer.propose_trades",
             ctx,
             portfolio_id=scenario.portfolio.id,
             policy_id=policy_id,
             strict=scenario.strict if strict is None else strict,
             options=scenario.options,
         )
+        return envelope.data
     finally:
         await engine.dispose()
