@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from app.analytics.estimators import RiskModel
-from app.analytics.riskfolio_map import RISKFOLIO_CODES, riskfolio_code
+from app.analytics.riskfolio_map import NO_RISKFOLIO_CODE, RISKFOLIO_CODES, riskfolio_code
 from app.analytics.target import solve_target
 from app.analytics.universe import build_universe
 from app.core.errors import InputError
@@ -98,10 +98,16 @@ def test_capacity_below_one_keeps_cash_in_target():
 
 
 def test_every_option_member_maps_to_riskfolio_and_unknowns_fail_loudly():
-    for enum in (Model, Objective, RiskMeasure, CovEstimator, MeanEstimator):
+    enums = (Model, Objective, RiskMeasure, CovEstimator, MeanEstimator)
+    for enum in enums:
         for member in enum:
-            assert isinstance(riskfolio_code(member), str)
-    assert len(RISKFOLIO_CODES) == sum(len(e) for e in (Model, Objective, RiskMeasure, CovEstimator, MeanEstimator))
+            if (enum, member) in NO_RISKFOLIO_CODE:  # our own options: asking for a code fails loudly
+                with pytest.raises(InputError, match="no Riskfolio mapping"):
+                    riskfolio_code(member)
+            else:
+                assert isinstance(riskfolio_code(member), str)
+    own = sum(1 for t, _ in NO_RISKFOLIO_CODE if t in enums)
+    assert len([k for k in RISKFOLIO_CODES if k[0] in enums]) == sum(len(e) for e in enums) - own
     with pytest.raises(InputError, match="no Riskfolio mapping"):
         riskfolio_code("Sharpe")  # a bare string is not an option member
 

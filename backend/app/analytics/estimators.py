@@ -6,12 +6,14 @@ import contextlib
 import io
 from dataclasses import dataclass
 from datetime import date
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from app.core.errors import InputError
 from app.domain.enums import CovEstimator, MeanEstimator
+from app.analytics.expected_returns import apply_forecasts, benchmark_vector, capm_mean
 from app.analytics.riskfolio_map import riskfolio_code
 
 #: smallest eigenvalue accepted, relative to the mean variance; below it a ridge is added
@@ -72,12 +74,25 @@ def estimate_risk_model(
     asof: date,
     cov_method: CovEstimator = CovEstimator.HIST,
     mean_method: MeanEstimator = MeanEstimator.HIST,
+    factor_returns: pd.DataFrame | None = None,
+    benchmark: Mapping[str, float] | None = None,
+    forecasts: Mapping[str, float] | None = None,
+    risk_free_rate: float = 0.0,
+    annualization: int = 252,
 ) -> RiskModel:
     """Estimate daily ``mu`` and ``cov`` with ``rp.mean_vector`` / ``rp.covar_matrix``.
 
     ``returns``: daily simple returns (fractions), T×N, no missing values. The covariance is
     symmetrised; if its smallest eigenvalue is below ``PSD_TOLERANCE × mean variance`` a ridge is
     added to the diagonal and recorded in ``warnings``.
+
+    Estimators that need more than the returns:
+
+    * ``CovEstimator.FACTOR``: ``factor_returns`` (daily factor returns covering the window's dates);
+      ``rp.risk_factors`` with stepwise forward selection (:mod:`app.analytics.factor_model`).
+    * ``MeanEstimator.CAPM``: ``benchmark`` (symbol → fraction, sums to 1) and ``risk_free_rate`` (annual).
+    * ``MeanEstimator.USER``: ``forecasts`` (symbol → annual expected return, fraction); symbols without
+      one keep the historical mean (warning).
     """
     import riskfolio as rp  # lazy: ~3 s
 
@@ -86,14 +101,36 @@ def estimate_risk_model(
     t, n = returns.shape
     if t < 2 or n < 1:
         raise InputError(f"need at least 2 returns and 1 asset, got {t}x{n}")
+    warnings: list[str] = []
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink):
-        mu = rp.mean_vector(returns, method=riskfolio_code(mean_method)).to_numpy().reshape(-1)
-        cov = rp.covar_matrix(returns, method=riskfolio_code(cov_method)).to_numpy()
+        if mean_method in (MeanEstimator.CAPM, MeanEstimator.USER):
+            mu = returns.mean().to_numpy(dtype=float)
+        else:
+            mu = rp.mean_vector(returns, method=riskfolio_code(mean_method)).to_numpy().reshape(-1)
+        if cov_method is CovEstimator.FACTOR:
+            if factor_returns is None:
+                raise InputError("cov_method='factor' needs factor_returns (daily factor returns)")
+            from app.analytics.factor_model import factor_covariance
+
+            cov = factor_covariance(returns=returns, factors=factor_returns).cov
+        else:
+            cov = rp.covar_matrix(returns, method=riskfolio_code(cov_method)).to_numpy()
     cov = 0.5 * (cov + cov.T)
+    if mean_method is MeanEstimator.CAPM:
+        if benchmark is None:
+            raise InputError("mean_method='capm' needs benchmark weights (the market portfolio)")
+        b = benchmark_vector(symbols=list(returns.columns), weights=benchmark)
+        mu = capm_mean(returns=returns.to_numpy(), cov=cov, benchmark=b, risk_free_rate=risk_free_rate,
+                       annualization=annualization)
+    elif mean_method is MeanEstimator.USER:
+        if not forecasts:
+            raise InputError("mean_method='user' needs forecasts (symbol -> annual expected return)")
+        mu, notes = apply_forecasts(symbols=list(returns.columns), mu=mu, forecasts=forecasts,
+                                    annualization=annualization)
+        warnings.extend(notes)
     if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(cov))):
         raise InputError(f"estimators {mean_method.value}/{cov_method.value} gave non-finite moments")
-    warnings: list[str] = []
     scale = float(np.mean(np.diag(cov))) if n else 0.0
     if scale <= 0:
         raise InputError("covariance has no variance: are all prices constant over the window?")

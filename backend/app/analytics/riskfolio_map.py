@@ -11,11 +11,13 @@ from types import MappingProxyType
 from typing import Mapping
 
 from app.core.errors import InputError
-from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure
+from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure, UncertaintySet
 
 _TABLE: tuple[tuple[Enum, str], ...] = (
     # Portfolio.optimization(model=...)
     (Model.CLASSIC, "Classic"),
+    (Model.MIN_VARIANCE, "Classic"),  # Classic, MinRisk, MV
+    (Model.MAX_IR, "Classic"),  # Classic Sharpe on benchmark-relative moments
     (Model.BL, "BL"),
     (Model.FM, "FM"),
     (Model.RP, "RP"),
@@ -38,9 +40,22 @@ _TABLE: tuple[tuple[Enum, str], ...] = (
     (CovEstimator.LEDOIT, "ledoit"),
     (CovEstimator.OAS, "oas"),
     (CovEstimator.EWMA, "ewma1"),
+    (CovEstimator.DENOISE, "fixed"),  # de Prado's constant-residual-eigenvalue denoising
     # ParamsEstimation.mean_vector(method=...)
     (MeanEstimator.HIST, "hist"),
     (MeanEstimator.EWMA, "ewma1"),
+    # Portfolio.wc_optimization(Umu=...)
+    (UncertaintySet.BOX, "box"),
+    (UncertaintySet.ELLIPSOIDAL, "ellip"),
+)
+
+#: our own options, with no Riskfolio code on purpose (asking for one fails like an unknown member):
+#: Model EW/IV are closed forms and WC goes through ``Portfolio.wc_optimization`` (app.analytics.allocation);
+#: CovEstimator.FACTOR goes through ``rp.risk_factors``; MeanEstimator CAPM/USER are computed in
+#: app.analytics.expected_returns
+NO_RISKFOLIO_CODE: frozenset[tuple[type, Enum]] = frozenset(
+    (type(m), m)
+    for m in (Model.EW, Model.IV, Model.WC, CovEstimator.FACTOR, MeanEstimator.CAPM, MeanEstimator.USER)
 )
 
 #: keyed by (enum class, member): StrEnum members of different enums with the same value

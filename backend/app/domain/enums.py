@@ -19,11 +19,16 @@ class Model(StrEnum):
     """How the target portfolio is built (Riskfolio model names where Riskfolio has them)."""
 
     CLASSIC = "Classic"
+    MIN_VARIANCE = "MinVar"
+    MAX_IR = "MaxIR"
     BL = "BL"
     FM = "FM"
     RP = "RP"
     HRP = "HRP"
     HERC = "HERC"
+    EW = "EW"
+    IV = "IV"
+    WC = "WC"
 
 
 class Objective(StrEnum):
@@ -47,8 +52,19 @@ class CovEstimator(StrEnum):
     LEDOIT = "ledoit"
     OAS = "oas"
     EWMA = "ewma1"
+    DENOISE = "denoise"
+    FACTOR = "factor"
 
 
 class MeanEstimator(StrEnum):
     HIST = "hist"
     EWMA = "ewma1"
+    CAPM = "capm"
+    USER = "user"
+
+
+class UncertaintySet(StrEnum):
+    """Shape of the uncertainty set of the mean in worst-case (robust) mean-variance."""
+
+    BOX = "box"
+    ELLIPSOIDAL = "ellip"
