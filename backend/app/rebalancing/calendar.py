@@ -7,6 +7,7 @@ library is imported lazily (≈1 s) and each calendar is built once per process.
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
+import warnings
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -24,7 +25,9 @@ def exchange_calendar(code: str = DEFAULT_CALENDAR) -> Any:
     import exchange_calendars as xcals  # lazy
 
     try:
-        return xcals.get_calendar(code, start=CALENDAR_START)
+        with warnings.catch_warnings():  # pandas deprecation noise from inside the library
+            warnings.simplefilter("ignore")
+            return xcals.get_calendar(code, start=CALENDAR_START)
     except Exception as exc:  # noqa: BLE001 - the library raises its own types for unknown codes
         raise InputError(f"calendar: unknown exchange calendar {code!r} ({type(exc).__name__})") from None
 
@@ -39,7 +42,9 @@ def is_session(day: date, *, calendar: str = DEFAULT_CALENDAR) -> bool:
     """True when the exchange is open on ``day``."""
     cal = exchange_calendar(calendar)
     _check_range(cal, day, calendar)
-    return bool(cal.is_session(day.isoformat()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bool(cal.is_session(day.isoformat()))
 
 
 def next_session(day: date, *, calendar: str = DEFAULT_CALENDAR, strictly_after: bool = False) -> date:
@@ -47,7 +52,9 @@ def next_session(day: date, *, calendar: str = DEFAULT_CALENDAR, strictly_after:
     cal = exchange_calendar(calendar)
     start = day + timedelta(days=1) if strictly_after else day
     _check_range(cal, start, calendar)
-    return cal.date_to_session(start.isoformat(), direction="next").date()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cal.date_to_session(start.isoformat(), direction="next").date()
 
 
 def add_months(day: date, months: int) -> date:

@@ -436,9 +436,12 @@ def _cov_annual(cov: pd.DataFrame | None, symbols: list[str]) -> np.ndarray:
     return cov.loc[symbols, symbols].to_numpy(dtype=float) * ANNUALIZATION
 
 
-def sample_covariance(history: pd.DataFrame, *, lookback_days: int = 252) -> pd.DataFrame:
-    """Daily sample covariance of simple returns over the last ``lookback_days`` (a small ridge keeps it PD)."""
+def sample_covariance(history: pd.DataFrame, *, lookback_days: int = 252, min_days: int = 20) -> pd.DataFrame | None:
+    """Daily sample covariance of simple returns over the last ``lookback_days`` (a small ridge keeps it PD);
+    None when fewer than ``min_days`` returns exist (the plan then uses DEFAULT_ANNUAL_VARIANCE)."""
     returns = history.sort_index().pct_change().dropna(how="all").tail(lookback_days).fillna(0.0)
+    if len(returns) < min_days:
+        return None
     cov = returns.cov()
     ridge = 1e-8 * float(np.trace(cov.to_numpy())) / max(len(cov), 1)
     return cov + np.eye(len(cov)) * ridge
