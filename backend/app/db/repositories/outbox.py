@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import utcnow
 from app.db.models_rebalancing import NotificationOutboxRow
+from app.db.repositories.rebalance_runs import aware
 from app.domain.rebalancing import Notification
 
 PENDING, SENT = "pending", "sent"
@@ -15,7 +16,7 @@ PENDING, SENT = "pending", "sent"
 def _to(row: NotificationOutboxRow) -> Notification:
     return Notification(id=row.id, proposal_id=row.proposal_id, recipient=row.recipient, subject=row.subject,
                         body=row.body, status=row.status, attempts=row.attempts, last_error=row.last_error,
-                        created_at=row.created_at, sent_at=row.sent_at)
+                        created_at=aware(row.created_at), sent_at=aware(row.sent_at) if row.sent_at else None)
 
 
 class OutboxRepository:

@@ -7,7 +7,7 @@ A run with trades stores its plan as a ``rebalance_proposals`` row (body = canon
 from __future__ import annotations
 
 import builtins
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,10 +27,15 @@ from app.domain.rebalancing import (
 )
 
 
+def aware(at: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC): make them aware, like PostgreSQL's."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+
+
 def _transition(row: ProposalTransitionRow) -> TransitionRecord:
     return TransitionRecord(proposal_id=row.proposal_id,
                             from_status=ProposalStatus(row.from_status) if row.from_status else None,
-                            to_status=ProposalStatus(row.to_status), actor=row.actor, reason=row.reason, at=row.at)
+                            to_status=ProposalStatus(row.to_status), actor=row.actor, reason=row.reason, at=aware(row.at))
 
 
 class RebalanceRunRepository:
@@ -92,7 +97,7 @@ class RebalanceRunRepository:
     async def get(self, proposal_id: str) -> StoredProposal:
         row = await self._proposal_row(proposal_id)
         return StoredProposal(proposal_id=row.proposal_id, portfolio_id=row.portfolio_id, status=ProposalStatus(row.status),
-                              pricing_pack_id=row.pricing_pack_id, created_at=row.created_at,
+                              pricing_pack_id=row.pricing_pack_id, created_at=aware(row.created_at),
                               plan=RebalancePlan.model_validate_json(row.body),
                               transitions=tuple(await self.transitions(proposal_id)))
 
@@ -133,7 +138,7 @@ class RebalanceRunRepository:
 
     async def refusals(self, proposal_id: str) -> builtins.list[dict]:
         stmt = select(ApprovalRefusalRow).where(ApprovalRefusalRow.proposal_id == proposal_id).order_by(ApprovalRefusalRow.id)
-        return [{"user": r.user_id, "action": r.action, "reason": r.reason, "at": r.at}
+        return [{"user": r.user_id, "action": r.action, "reason": r.reason, "at": aware(r.at)}
                 for r in await self.session.scalars(stmt)]
 
     async def superseded_open_proposals(self) -> builtins.list[tuple[str, str]]:
@@ -169,7 +174,7 @@ class RebalanceRunRepository:
             approvals = tuple(await self.transitions(r.proposal_id)) if r.proposal_id else ()
             entries.append(HistoryEntry(
                 run_id=r.run_id, portfolio_id=r.portfolio_id, pricing_pack_id=r.pricing_pack_id, asof_date=r.asof_date,
-                created_at=r.created_at, triggers=tuple(TriggerReason.model_validate(t) for t in r.triggers),
+                created_at=aware(r.created_at), triggers=tuple(TriggerReason.model_validate(t) for t in r.triggers),
                 before_pct=r.before_alloc, after_pct=r.after_alloc, n_trades=r.n_trades,
                 total_trade_value=r.total_trade_value, total_cost=r.total_cost, realised_short_term=r.realised_short,
                 realised_long_term=r.realised_long, estimated_tax=r.estimated_tax, proposal_id=r.proposal_id,
