@@ -266,11 +266,15 @@ PROPOSE_EVENTS = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("database_backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
-async def test_concurrent_calls_share_nothing(orchestrator, seeded_session_factory, captured) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("database_backend", "n_calls"),
+    [pytest.param("postgres", N_CONCURRENT, marks=pytest.mark.postgres), ("sqlite", 6)],
+    indirect=["database_backend"],
+)
+async def test_concurrent_calls_share_nothing(orchestrator, seeded_session_factory, captured, n_calls) -> None:  # noqa: ANN001
     lone = (await orchestrator.call("optimizer.propose_trades", RequestCtx(pricing_pack_id=PACK), **PROPOSE)).data
     captured.clear()
-    ctxs = [RequestCtx(pricing_pack_id=PACK) for _ in range(N_CONCURRENT)]
+    ctxs = [RequestCtx(pricing_pack_id=PACK) for _ in range(n_calls)]
     envelopes = await asyncio.gather(
         *(orchestrator.call("optimizer.propose_trades", c, **PROPOSE) for c in ctxs)
     )
@@ -289,6 +293,6 @@ async def test_concurrent_calls_share_nothing(orchestrator, seeded_session_facto
     # one proposal row, every request recorded beside it
     async with seeded_session_factory() as session:
         ids = await ProposalRepository(session).request_ids(lone.proposal_id)
-    assert len(ids) == N_CONCURRENT + 1 and set(ids) == {lone.request_id, *by_request}
+    assert len(ids) == n_calls + 1 and set(ids) == {lone.request_id, *by_request}
     counts = await row_counts(seeded_session_factory)
     assert counts["rebalance_proposals"] == 1

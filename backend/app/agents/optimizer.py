@@ -7,7 +7,8 @@ Capabilities (called through the orchestrator, see :mod:`app.agents.base`):
 * ``optimizer.analyze_impact`` — :class:`AnalyzeImpactArgs` → :class:`~app.domain.impact.ImpactAnalysis`
   (before/after metrics of a given list of trades; nothing written).
 
-The agent owns the unit of work (one session per call, rolled back on any failure or cancellation); the
+The agent owns the unit of work (one session per call; every write in one transaction, rolled back on any
+failure or cancellation); the
 maths is in :mod:`app.analytics`. Nothing here sends an order anywhere: proposals are proposals.
 """
 
@@ -126,7 +127,8 @@ class OptimizerAgent(Agent):
 
         Raises UnknownPortfolioError / UnknownPolicyError / UnknownPricingPackError, PricingPackError
         (unsealed or missing pack), InfeasiblePolicyError (``strict`` and a limit cannot hold).
-        The proposal is persisted in the same transaction; any failure leaves the database unchanged.
+        One session; inputs are read in one transaction and the proposal written in another (all or nothing):
+        any failure or cancellation leaves the database unchanged.
         """
         from app.analytics.propose import build_proposal
         from app.db.repositories import ProposalRepository
@@ -137,9 +139,14 @@ class OptimizerAgent(Agent):
                     session, ctx, portfolio_id=args.portfolio_id, policy_id=args.policy_id,
                     policy_version=args.policy_version, options=args.options, strict=args.strict,
                 )
-                # CPU-bound solve off the event loop; contextvars (the log binding) are copied into the thread.
-                proposal = await asyncio.to_thread(build_proposal, inputs, request_id=ctx.request_id)
-                if args.persist:
+            # The solve runs between the read and the write transaction: no connection or lock is held
+            # while the CPU works (SQLite cannot upgrade a read lock that another writer waits on, and a
+            # PostgreSQL pool is not pinned by solves). The proposal is content-addressed by the inputs
+            # read, so the write stays correct if they change meanwhile. CPU work runs off the event loop;
+            # contextvars (the log binding) are copied into the thread.
+            proposal = await asyncio.to_thread(build_proposal, inputs, request_id=ctx.request_id)
+            if args.persist:
+                async with session.begin():
                     await ProposalRepository(session).save(
                         proposal.body(),
                         proposal_id=proposal.proposal_id,
