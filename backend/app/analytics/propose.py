@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from importlib import metadata
 from typing import Any
@@ -33,6 +36,28 @@ from app.domain.enums import TradeAction
 from app.domain.proposal import ProposalSummary, ProposedTrade, RebalanceProposal
 
 STAGES = ("universe", "returns", "risk_model", "target", "trade_path", "trades", "report")
+
+#: where :func:`build_proposal_timed` also writes its stage seconds, when a caller asked for them
+_TIMING_SINK: ContextVar[dict[str, float] | None] = ContextVar("proposal_timing_sink", default=None)
+
+
+@contextmanager
+def record_stage_timings() -> Iterator[dict[str, float]]:
+    """Collect the per-stage seconds (:data:`STAGES`) of every proposal built inside the block, also in
+    threads started with ``asyncio.to_thread`` (they copy the context), e.g. through the agent::
+
+        with record_stage_timings() as seconds:
+            await agent.propose_trades(ctx, ...)
+        seconds["target"]
+
+    The timings never enter the proposal (nor its hash). A later proposal overwrites an earlier one's.
+    """
+    sink: dict[str, float] = {}
+    token = _TIMING_SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        _TIMING_SINK.reset(token)
 
 
 def _norm(obj: Any) -> Any:
@@ -115,6 +140,9 @@ def build_proposal_timed(
     """
     log = structlog.get_logger()
     timings: dict[str, float] = {}
+    sink = _TIMING_SINK.get()
+    if sink is not None:
+        sink.clear()
     opts, pol, dft = inputs.options, inputs.policy, inputs.defaults
     clock = time.perf_counter()
 
@@ -122,6 +150,8 @@ def build_proposal_timed(
         nonlocal clock
         now = time.perf_counter()
         timings[stage] = now - clock
+        if sink is not None:
+            sink[stage] = timings[stage]
         clock = now
 
     universe = build_universe(
