@@ -363,6 +363,10 @@ def pattern_list(json_out: bool = typer.Option(False, "--json")) -> None:
             typer.echo(f"{row['name']}: {row['description']} (inputs: {', '.join(row['inputs'])})")
 
 
+from app.cli_rebalancing import register as _register_rebalancing  # noqa: E402 - after the root app exists
+_register_rebalancing(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
