@@ -14,6 +14,8 @@ import pandas as pd
 from app.core.errors import SolverError
 
 SOLVER = "CLARABEL"
+#: tighter than CLARABEL's defaults (1e-8) so closed forms are met to ~1e-7 in weights
+SOLVER_PARAMS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "tol_ktratio": 1e-8}
 
 
 @contextlib.contextmanager
@@ -41,6 +43,7 @@ def new_portfolio(
     port.mu = pd.DataFrame([np.asarray(mu, float)], columns=symbols)
     port.cov = pd.DataFrame(np.asarray(cov, float), index=symbols, columns=symbols)
     port.solvers = [SOLVER]
+    port.sol_params = {SOLVER: dict(SOLVER_PARAMS)}
     port.budget = 1.0
     port.upperlng = 1.0
     if A is not None and len(A):
