@@ -33,6 +33,10 @@ EXPECTED_COUNTS = {
     "constraint_defaults": 1,
     "rebalance_proposals": 0,
     "proposal_requests": 0,
+    # 0002_rebalancing: seeding writes none of these
+    **{t: 0 for t in ("rebalance_settings", "portfolio_approvers", "restricted_symbols", "model_portfolios",
+                      "model_weights", "tax_lots", "portfolio_transactions", "cash_flows", "rebalance_runs",
+                      "proposal_transitions", "approval_refusals", "notification_outbox")},
 }
 
 
