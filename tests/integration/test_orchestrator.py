@@ -135,6 +135,8 @@ async def test_unsealed_pack_is_refused_before_any_work(orchestrator, seeded_ses
         await orchestrator.call("optimizer.propose_trades", ctx, **PROPOSE)
     assert await row_counts(seeded_session_factory) == before
     assert not [e for e in captured if e["event"] == "optimizer.inputs.loaded"]
+    with pytest.raises(PricingPackError, match="unknown pricing pack"):  # the guard's refusals share a base
+        await orchestrator.call("optimizer.propose_trades", RequestCtx(pricing_pack_id="PP_NOPE"), **PROPOSE)
 
 
 async def test_context_asof_date_must_match_the_pack(orchestrator) -> None:  # noqa: ANN001

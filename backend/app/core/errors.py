@@ -84,8 +84,6 @@ class NotFoundError(DomainRefusal):
         super().__init__(f"unknown {self.kind} {identifier!r}{extra}")
 
 
-class UnknownPricingPackError(NotFoundError):
-    kind = "pricing pack"
 
 
 class UnknownPolicyError(NotFoundError):
@@ -106,6 +104,12 @@ class UnknownProposalError(NotFoundError):
 
 class PricingPackError(DomainRefusal):
     """The pricing pack cannot be used for this call (missing from the context, unsealed...)."""
+
+
+class UnknownPricingPackError(NotFoundError, PricingPackError):
+    """No pack with this id (also a PricingPackError: the pack guard's refusals share one base)."""
+
+    kind = "pricing pack"
 
 
 class SealedPackError(DomainRefusal):
