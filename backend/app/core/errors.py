@@ -84,8 +84,6 @@ class NotFoundError(DomainRefusal):
         super().__init__(f"unknown {self.kind} {identifier!r}{extra}")
 
 
-
-
 class UnknownPolicyError(NotFoundError):
     kind = "policy"
 
