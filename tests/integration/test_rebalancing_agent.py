@@ -111,3 +111,23 @@ async def test_scheduled_rebalance_pattern(orchestrator) -> None:  # noqa: ANN00
     assert results[0].proposal_id is not None
     again = await orchestrator.run_pattern("scheduled_rebalance", ctx())
     assert again.steps["run"].data.results[0].proposal_id == results[0].proposal_id  # same inputs, same proposal
+
+
+@pytest.mark.slow  # the optimizer's Riskfolio target: ~15 s
+@pytest.mark.parametrize("database_backend", ["sqlite"], indirect=True)
+async def test_optimizer_target_is_stored_with_its_pack(seeded_session_factory) -> None:  # noqa: ANN001
+    from app.db.repositories.model_portfolios import ModelPortfolioRepository
+    from app.db.repositories.rebalance_config import RebalanceConfigRepository
+    from app.domain.rebalancing import RebalanceSettings, TargetSource
+
+    async with seeded_session_factory() as s, s.begin():
+        await RebalanceConfigRepository(s).put_settings(RebalanceSettings(
+            portfolio_id="P2", target_source=TargetSource.OPTIMIZER, policy_id="quality_focused"))
+    orch = build_orchestrator(seeded_session_factory)
+    result = (await orch.call("rebalance.propose", ctx(), portfolio_id="P2", force=True)).data
+    assert result.plan.target_source is TargetSource.OPTIMIZER
+    async with seeded_session_factory() as s:
+        model = await ModelPortfolioRepository(s).get(result.plan.target_id)
+    assert model.source is TargetSource.OPTIMIZER and model.pricing_pack_id == PACK
+    assert D("0.98") <= sum(model.weights.values()) <= D("1.0000001")
+    assert result.plan.cash_after >= 0
