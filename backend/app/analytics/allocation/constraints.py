@@ -246,9 +246,12 @@ def clean(weights: np.ndarray, bounds: Bounds) -> np.ndarray:
     """Clip solver noise back inside the bounds, zero dust below 1e-9, renormalise, remove signed zeros."""
     w = np.clip(np.nan_to_num(np.asarray(weights, float), nan=0.0), bounds.lower, bounds.upper)
     w[w < WEIGHT_EPS] = 0.0
-    s = w.sum()
-    if s > 0:
-        w = w / s
+    gap = 1.0 - w.sum()
+    free = (w > bounds.lower + 1e-12) & (w < bounds.upper - 1e-12)  # names off their bounds absorb the noise
+    if free.any() and abs(gap) < 1e-6:
+        w[free] += gap * w[free] / w[free].sum()
+    elif w.sum() > 0:
+        w = w / w.sum()
     return w + 0.0
 
 

@@ -56,6 +56,21 @@ class Frontier:
     current: FrontierPoint | None = None
     warnings: tuple[str, ...] = ()
 
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> "Frontier":
+        """Inverse of :meth:`to_dict` (e.g. a capability's JSON result, for plotting)."""
+
+        def pt(d: Mapping[str, Any] | None) -> FrontierPoint | None:
+            if d is None:
+                return None
+            return FrontierPoint(risk=float(d["risk"]), ret=float(d["return"]), sharpe=float(d["sharpe"]),
+                                 volatility=float(d["volatility"]), weights=dict(d["weights"]))
+
+        return cls(risk_measure=RiskMeasure(doc["risk_measure"]), model=Model(doc["model"]),
+                   risk_free_rate=float(doc["risk_free_rate"]), points=tuple(pt(p) for p in doc["points"]),
+                   min_risk=pt(doc["min_risk"]), max_sharpe=pt(doc["max_sharpe"]), max_return=pt(doc["max_return"]),
+                   current=pt(doc.get("current")), warnings=tuple(doc.get("warnings", ())))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "risk_measure": self.risk_measure.value,

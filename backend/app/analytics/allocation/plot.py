@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Mapping
 
 from app.analytics.allocation.frontier import Frontier
 from app.analytics.allocation.measures import DRAWDOWN_MEASURES
@@ -13,8 +14,13 @@ _MEASURE_NAMES = {
 }
 
 
-def plot_frontier(frontier: Frontier, path: str | Path, *, title: str | None = None) -> Path:
-    """Write the frontier (risk and return axes in percent, special points labelled) to ``path`` (PNG)."""
+def plot_frontier(frontier: Frontier | Mapping[str, Any], path: str | Path, *, title: str | None = None) -> Path:
+    """Write the frontier (risk and return axes in percent, special points labelled) to ``path`` (PNG).
+
+    ``frontier``: a :class:`Frontier` or its ``to_dict()`` form (the capability's JSON result).
+    """
+    if not isinstance(frontier, Frontier):
+        frontier = Frontier.from_dict(frontier)
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -37,13 +43,14 @@ def plot_frontier(frontier: Frontier, path: str | Path, *, title: str | None = N
                 ("max return", frontier.max_return, "^", "tab:green")]
     if frontier.current is not None:
         specials.append(("current", frontier.current, "o", "tab:orange"))
+    ratio = "SR" if rm.value == "MV" else "ratio"
     for name, p, marker, color in specials:
         ax.scatter([p.risk], [p.ret], marker=marker, s=160 if marker == "*" else 90, color=color,
                    edgecolor="black", zorder=4, label=name)
         right_edge = name == "max return"
-        ax.annotate(f"{name}\n{p.risk:.1%}, {p.ret:.1%} (SR {p.sharpe:.2f})", (p.risk, p.ret),
-                    textcoords="offset points", xytext=(-10, -26) if right_edge else (8, 6),
-                    ha="right" if right_edge else "left", fontsize=8)
+        ax.annotate(f"{name}\n{p.risk:.1%}, {p.ret:.1%} ({ratio} {p.sharpe:.2f})", (p.risk, p.ret),
+                    textcoords="offset points", xytext=(0, -40) if right_edge else (8, 6),
+                    ha="center" if right_edge else "left", fontsize=8)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(xlabel)
@@ -51,7 +58,7 @@ def plot_frontier(frontier: Frontier, path: str | Path, *, title: str | None = N
     ax.set_title(title or f"Efficient frontier ({frontier.model.value}, {rm.value}, "
                           f"rf {frontier.risk_free_rate:.2%})")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8)
     ax.margins(x=0.12, y=0.08)
     fig.tight_layout()
     out = Path(path)
