@@ -5,7 +5,11 @@ Capabilities (called through the orchestrator, see :mod:`app.agents.base`):
 * ``optimizer.propose_trades`` — :class:`ProposeTradesArgs` → :class:`~app.domain.RebalanceProposal`
   (persisted: one row per ``proposal_id``, each request recorded beside it);
 * ``optimizer.analyze_impact`` — :class:`AnalyzeImpactArgs` → :class:`~app.domain.impact.ImpactAnalysis`
-  (before/after metrics of a given list of trades; nothing written).
+  (before/after metrics of a given list of trades; nothing written);
+* ``optimizer.optimize`` — :class:`~app.agents.allocation.OptimizeArgs` →
+  :class:`~app.domain.allocation.OptimizationOutput` (target weights of an allocation model; no holdings);
+* ``optimizer.efficient_frontier`` — :class:`~app.agents.allocation.FrontierArgs` →
+  :class:`~app.domain.allocation.FrontierOutput` (nothing written).
 
 The agent owns the unit of work (one session per call; every write in one transaction, rolled back on any
 failure or cancellation); the
@@ -20,10 +24,12 @@ from typing import TYPE_CHECKING
 import structlog
 from pydantic import Field
 
+from app.agents.allocation import FrontierArgs, OptimizeArgs
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.analytics.inputs import RebalanceInputs, RebalanceOptions
 from app.core.context import RequestCtx
 from app.core.errors import PricingPackError
+from app.domain.allocation import FrontierOutput, OptimizationOutput
 from app.domain.impact import ImpactAnalysis, TradeInput
 from app.domain.proposal import RebalanceProposal
 
@@ -181,3 +187,28 @@ class OptimizerAgent(Agent):
         log.info("optimizer.impact.ready", n_trades=len(analysis.trades), turnover_pct=str(analysis.turnover_pct),
                  te_after_pct=str(analysis.after.te_pct))
         return analysis
+
+    @capability("optimizer.optimize", args=OptimizeArgs, needs_pack=True, result=OptimizationOutput)
+    async def optimize(self, ctx: RequestCtx, args: OptimizeArgs) -> OptimizationOutput:
+        """Target weights of an allocation model (mean-risk, BL, RP, HRP, ...) on the context's pack."""
+        from app.agents.allocation import gather_allocation_inputs, run_optimize
+
+        async with self.session_factory() as session:
+            async with session.begin():
+                inputs = await gather_allocation_inputs(session, ctx, args)
+        result = await asyncio.to_thread(run_optimize, inputs, args)
+        log.info("optimizer.optimize.ready", model=result.model, n_holdings=len(result.weights),
+                 satisfied=result.constraints_satisfied)
+        return result
+
+    @capability("optimizer.efficient_frontier", args=FrontierArgs, needs_pack=True, result=FrontierOutput)
+    async def efficient_frontier(self, ctx: RequestCtx, args: FrontierArgs) -> FrontierOutput:
+        """Efficient frontier (ordered by risk) with min-risk, max-Sharpe, max-return and current points."""
+        from app.agents.allocation import gather_allocation_inputs, run_frontier
+
+        async with self.session_factory() as session:
+            async with session.begin():
+                inputs = await gather_allocation_inputs(session, ctx, args, portfolio_id=args.portfolio_id)
+        result = await asyncio.to_thread(run_frontier, inputs, args)
+        log.info("optimizer.frontier.ready", n_points=len(result.points), risk_measure=result.risk_measure)
+        return result
