@@ -365,6 +365,8 @@ def pattern_list(json_out: bool = typer.Option(False, "--json")) -> None:
 
 from app.cli_rebalancing import register as _register_rebalancing  # noqa: E402 - after the root app exists
 _register_rebalancing(app)
+from app.cli_allocation import register as _register_allocation  # noqa: E402 - after the root app exists
+_register_allocation(app)
 
 
 def main() -> None:

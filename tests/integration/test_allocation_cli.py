@@ -1,0 +1,74 @@
+"""`dawsos optimize` and `dawsos frontier` in subprocesses on a temporary SQLite database that `dawsos seed`
+fills (DATABASE_URL): JSON contract, exit codes, and the frontier picture written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DAWSOS = str(Path(sys.executable).with_name("dawsos"))
+PACK = "PP_2022-12-28"
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('alloc') / 'dawsos.sqlite3'}"
+    done = subprocess.run([DAWSOS, "seed"], env=_env(url), text=True, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return url
+
+
+def _env(url: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "WARNING"}
+
+
+def _dawsos(url: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([DAWSOS, *args], env=_env(url), text=True, capture_output=True, timeout=300, cwd=cwd)
+
+
+@pytest.mark.slow
+def test_frontier_json_and_plot(db_url: str, tmp_path: Path) -> None:
+    png = tmp_path / "out.png"
+    done = _dawsos(db_url, "frontier", "--pack", PACK, "--points", "12", "--max-weight", "0.10",
+                   "--portfolio", "P1", "--json", "--plot", str(png))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)  # exactly one JSON document
+    risks = [p["risk"] for p in doc["points"]]
+    assert len(risks) == 12 and risks == sorted(risks)
+    assert set(doc["points"][0]) >= {"risk", "return", "sharpe", "weights"}
+    assert doc["max_sharpe"]["sharpe"] >= max(p["sharpe"] for p in doc["points"]) - 1e-9
+    assert doc["current"] is not None and doc["current_portfolio_id"] == "P1"
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+@pytest.mark.slow
+def test_optimize_json_contract(db_url: str) -> None:
+    done = _dawsos(db_url, "optimize", "--pack", PACK, "--model", "Classic", "--objective", "Sharpe",
+                   "--risk-measure", "MV", "--max-weight", "0.10", "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    w = doc["weights"]
+    assert sum(w.values()) == pytest.approx(1.0, abs=1e-9) and max(w.values()) <= 0.10 + 1e-9
+    assert {"expected_return", "volatility", "sharpe", "risk"} <= set(doc["metrics"])
+    assert 0 < doc["metrics"]["volatility"] < 1  # annualised fraction, not percent
+    assert doc["constraints_satisfied"] is True
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["optimize", "--pack", PACK, "--max-weight", "0.04"], 2,
+     "error: max_weight 0.04 x 20 eligible names = 0.80 < 1.00 budget"),
+    (["optimize", "--pack", PACK, "--model", "Markowitz"], 2, "error: optimizer.optimize: argument 'model'"),
+    (["optimize", "--pack", "PP_1999-01-01"], 3, "refused: unknown pricing pack 'PP_1999-01-01'"),
+    (["frontier", "--pack", PACK, "--plot", "out.jpg"], 2, "error: --plot: the picture is a PNG file"),
+])
+def test_errors_are_one_line_with_exit_codes(db_url: str, args: list[str], code: int, message: str) -> None:
+    done = _dawsos(db_url, *args)
+    assert done.returncode == code, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
