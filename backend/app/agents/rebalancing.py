@@ -200,26 +200,35 @@ class RebalancingAgent(Agent):
     async def propose(self, ctx: RequestCtx, args: ProposeArgs) -> ProposeResult:
         """Check, and when due (or forced) propose cost- and tax-aware trades; run, proposal and notifications
         are stored in one transaction."""
-        async with self.session_factory() as session, session.begin():
-            return await self._propose(session, ctx, args.portfolio_id, force=args.force)
+        return await self._propose(ctx, args.portfolio_id, force=args.force)
 
-    async def _propose(self, session: "AsyncSession", ctx: RequestCtx, portfolio_id: str, *, force: bool) -> ProposeResult:
+    async def _propose(self, ctx: RequestCtx, portfolio_id: str, *, force: bool) -> ProposeResult:
+        """Read (one transaction), solve (no transaction or lock held), write run + proposal + outbox (one
+        transaction): a failure leaves nothing behind, and SQLite is never locked during the solve."""
         from dataclasses import replace
 
-        from app.db.repositories.ledger import LedgerRepository
-        from app.db.repositories.outbox import OutboxRepository
-        from app.db.repositories.rebalance_config import RebalanceConfigRepository
-        from app.db.repositories.rebalance_runs import RebalanceRunRepository
         from app.domain.rebalancing import TriggerKind, TriggerReason
         from app.rebalancing.plan import build_plan
 
-        inputs, check = await self._inputs(session, ctx, portfolio_id)
+        async with self.session_factory() as session, session.begin():
+            inputs, check = await self._inputs(session, ctx, portfolio_id)
         if not check.due and not force:
             log.info("rebalance.propose.not_due", portfolio_id=portfolio_id)
             return ProposeResult(check=check)
         if not check.due:
             inputs = replace(inputs, triggers=(TriggerReason(kind=TriggerKind.MANUAL, detail="forced by the caller"),))
         plan = await asyncio.to_thread(build_plan, inputs)
+        async with self.session_factory() as session, session.begin():
+            return await self._persist(session, ctx, check, plan)
+
+    async def _persist(self, session: "AsyncSession", ctx: RequestCtx, check: TriggerCheck,
+                       plan: RebalancePlan) -> ProposeResult:
+        from app.db.repositories.ledger import LedgerRepository
+        from app.db.repositories.outbox import OutboxRepository
+        from app.db.repositories.rebalance_config import RebalanceConfigRepository
+        from app.db.repositories.rebalance_runs import RebalanceRunRepository
+
+        portfolio_id = plan.portfolio_id
         run_id = uuid.uuid4().hex
         runs = RebalanceRunRepository(session)
         proposal_id = await runs.save_run(plan, run_id=run_id, actor=ctx.user_id or SYSTEM, request_id=ctx.request_id)
@@ -320,8 +329,7 @@ class RebalancingAgent(Agent):
         results = []
         for portfolio_id in ids:
             with structlog.contextvars.bound_contextvars(portfolio_id=portfolio_id):
-                async with self.session_factory() as session, session.begin():
-                    results.append(await self._propose(session, ctx, portfolio_id, force=False))
+                results.append(await self._propose(ctx, portfolio_id, force=False))
         return ScheduledResult(expired=expired, results=tuple(results))
 
     @capability("rebalance.list", args=ListArgs, result=ProposalList)
