@@ -19,7 +19,8 @@ from app.core.context import RequestCtx
 from app.core.errors import ScenarioError
 from app.core.settings import Settings
 from app.domain.proposal import RebalanceProposal
-from app.scenarios.schema import InlinePolicy, Scenario, load_scenario
+from app.domain.models import Policy
+from app.scenarios.schema import Scenario, load_scenario
 
 log = structlog.get_logger()
 
@@ -57,7 +58,7 @@ def _prices_frame(scenario: Scenario, source: str):  # noqa: ANN202 - pandas Dat
 
 
 def _policy_seed(scenario: Scenario, settings: Settings, source: str) -> dict[str, Any]:
-    if isinstance(scenario.policy, InlinePolicy):
+    if isinstance(scenario.policy, Policy):
         return scenario.policy.model_dump(mode="json")
     templates = json.loads((settings.seeds_dir / "policy_templates.json").read_text(encoding="utf-8"))
     for template in templates["policies"]:
@@ -69,17 +70,9 @@ def _policy_seed(scenario: Scenario, settings: Settings, source: str) -> dict[st
 
 def scenario_bundle(scenario: Scenario, *, settings: Settings | None = None, source: str = "<scenario>"):  # noqa: ANN201
     """The scenario as a validated :class:`~app.seeding.SeedBundle` (same models as the seed files)."""
-    from app.db.repositories import frame_rows, pack_content_hash
-    from app.seeding.loader import PackData, SeedBundle, validate
-    from app.seeding.schemas import (
-        BenchmarksFile,
-        ConstraintDefaultsFile,
-        PolicyTemplatesFile,
-        PortfoliosFile,
-        PricingPacksFile,
-        QualityRatingsFile,
-        SecuritiesFile,
-    )
+    import pandas as pd
+
+    from app.seeding.loader import bundle_from_documents
 
     settings = settings or Settings()
     pack = scenario.pricing_pack
@@ -121,23 +114,18 @@ def scenario_bundle(scenario: Scenario, *, settings: Settings | None = None, sou
         "id": pack.id, "asof_date": pack.asof.isoformat(), "prices_csv": pack.prices_csv or "<inline>",
         "source": f"scenario {scenario.scenario_id}",
     }]}
-    packs_file = validate(PricingPacksFile, packs, source)
-    import pandas as pd
-
     if pd.Timestamp(pack.asof) not in frame.index:
         raise ScenarioError(f"{source}: pricing_pack.asof: not a date of the price table (value={pack.asof.isoformat()!r})")
-    return SeedBundle(
-        seeds_dir=scenario.source or Path.cwd(),
-        securities=validate(SecuritiesFile, securities, source),
-        quality_ratings=validate(QualityRatingsFile, ratings, source),
-        benchmarks=validate(BenchmarksFile, benchmarks, source),
-        portfolios=validate(PortfoliosFile, portfolios, source),
-        policies=validate(PolicyTemplatesFile, {"schema_version": "1.0", "policies": [policy]}, source),
-        constraint_defaults=validate(ConstraintDefaultsFile, defaults, source),
-        pricing_packs=packs_file,
-        packs=(PackData(seed=packs_file.pricing_packs[0], file=source, prices=frame,
-                        content_hash=pack_content_hash(frame_rows(frame))),),
-    )
+    documents = {
+        "securities.json": securities,
+        "quality_ratings.json": ratings,
+        "benchmarks.json": benchmarks,
+        "portfolios.json": portfolios,
+        "policy_templates.json": {"schema_version": "1.0", "policies": [policy]},
+        "constraint_defaults.json": defaults,
+        "pricing_packs.json": packs,
+    }
+    return bundle_from_documents(seeds_dir=scenario.source or Path.cwd(), documents=documents, prices=frame, source=source)
 
 
 async def run_scenario(
@@ -174,7 +162,7 @@ async def run_scenario(
         session_factory = make_session_factory(engine)
         await apply_seed_bundle(session_factory, bundle)
         ctx = (ctx or RequestCtx()).model_copy(update={"pricing_pack_id": scenario.pricing_pack.id})
-        policy_id = scenario.policy.id if isinstance(scenario.policy, InlinePolicy) else scenario.policy
+        policy_id = scenario.policy.id if isinstance(scenario.policy, Policy) else scenario.policy
         envelope = await build_orchestrator(session_factory).call(
             "optimizer.propose_trades",
             ctx,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from app.analytics.inputs import RebalanceOptions
 from app.core.errors import ScenarioError
 from app.domain.enums import SecurityStatus
-from app.domain.models import SYMBOL_RE, ConstraintDefaults, Identifier, Symbol
+from app.domain.models import SYMBOL_RE, ConstraintDefaults, Identifier, Policy, Symbol
 
 
 class _Strict(BaseModel):
@@ -80,18 +80,6 @@ class ScenarioPortfolio(_Strict):
         return holdings
 
 
-class InlinePolicy(_Strict):
-    id: Identifier
-    name: str
-    min_quality_score: float = Field(ge=0.0, le=10.0)
-    max_single_position_pct: float = Field(gt=0.0, le=1.0)
-    max_sector_pct: float = Field(gt=0.0, le=1.0)
-    max_tracking_error_pct: float = Field(gt=0.0, le=1.0)
-    max_turnover_pct: float = Field(ge=0.0, le=2.0)
-    method_version: str = "v1"
-    version: int = Field(default=1, ge=1)
-
-
 class Scenario(_Strict):
     scenario_id: Identifier
     description: str = ""
@@ -99,7 +87,7 @@ class Scenario(_Strict):
     securities: list[ScenarioSecurity] = Field(min_length=1)
     benchmark: ScenarioBenchmark
     portfolio: ScenarioPortfolio
-    policy: Identifier | InlinePolicy
+    policy: Identifier | Policy = Field(description="a seeded template id, or an inline template (fractions of 1)")
     options: RebalanceOptions = Field(default_factory=RebalanceOptions)
     constraint_defaults: ConstraintDefaults | None = None
     strict: bool = False

@@ -256,3 +256,37 @@ def load_seed_bundle(seeds_dir: Path) -> SeedBundle:
         pricing_packs=packs_file,
         packs=packs,
     )
+
+
+def bundle_from_documents(
+    *, seeds_dir: Path, documents: dict[str, Any], prices: pd.DataFrame, source: str
+) -> SeedBundle:
+    """A bundle of ONE pricing pack built from in-memory documents (scenario files, benchmarks).
+
+    ``documents`` holds the parsed content of every name in ``SEED_FILES`` ("securities.json", ...);
+    each is validated by the same model as the seed file, with ``source`` naming it in errors.
+    ``prices`` is the pack's validated Decimal table (``read_price_csv``).
+    """
+    missing = sorted(set(SEED_FILES) - set(documents))
+    if missing:
+        raise SeedFileError(source, "", f"missing documents: {', '.join(missing)}")
+    parsed = {name: validate(model, documents[name], source) for name, model in SEED_FILES.items()}
+    packs_file: PricingPacksFile = parsed["pricing_packs.json"]
+    if len(packs_file.pricing_packs) != 1:
+        raise SeedFileError(source, "pricing_packs", "exactly one pricing pack expected")
+    return SeedBundle(
+        seeds_dir=seeds_dir,
+        securities=parsed["securities.json"],
+        quality_ratings=parsed["quality_ratings.json"],
+        benchmarks=parsed["benchmarks.json"],
+        portfolios=parsed["portfolios.json"],
+        policies=parsed["policy_templates.json"],
+        constraint_defaults=parsed["constraint_defaults.json"],
+        pricing_packs=packs_file,
+        packs=(
+            PackData(
+                seed=packs_file.pricing_packs[0], file=source, prices=prices,
+                content_hash=pack_content_hash(frame_rows(prices)),
+            ),
+        ),
+    )
