@@ -12,11 +12,19 @@ hard, always (DESIGN levels 1–3)
 
 lexicographic stages
     (a) ``TO* = min TO``; turnover bound ``= max(max_turnover, TO*)``;
-    (b) ``TE* = min ‖F(w − b)‖`` under (a)'s bound; TE bound ``= max(limit, TE*)``; when TE* is over the
+    (b) ``TE* = min TE(w)`` under (a)'s bound; TE bound ``= max(limit, TE*)``; when TE* is over the
         limit, ``min TO s.t. TE ≤ limit`` says what turnover the limit would need;
-    (c) ``min 252·‖F(w − t)‖² + cost_weight·κ·TO + ε‖w − t‖²`` under both bounds.
+    (c) ``min ‖w − t‖²_Σ,annual + cost_weight·κ·TO + ε‖w − t‖²`` under both bounds.
 
-``F`` is the risk model's factor (``FᵀF = Σ``, daily), so every risk term is a second-order cone and no
+Only the buyable names are variables: every other weight is fixed by levels 1–2 (halted at ``w0``, the
+rest at 0), so its share of turnover, sector sums and risk is a constant. The risk terms are exact
+second-order cones in the buyable names alone: with ``Σ_BB = L Lᵀ`` (Cholesky) and the fixed part
+``d = w_X − a_X`` (``a`` the benchmark or the target), completing the square gives
+
+    ``(w − a)ᵀ Σ (w − a) = ‖Lᵀ w_B − c_a‖² + ρ_a²``,  ``c_a = Lᵀ a_B − L⁻¹ Σ_BX d``,
+    ``ρ_a² = dᵀ Σ_XX d − ‖L⁻¹ Σ_BX d‖²`` (a Schur complement, ≥ 0),
+
+so one shared upper-triangular block ``y = √252 · Lᵀ w_B`` (annualised) serves every risk term and no
 dense N×N quadratic form is built.
 """
 
@@ -41,6 +49,15 @@ REL_SLACK, ABS_SLACK = 1e-5, 1e-7
 TE_ROUNDING_MARGIN = 0.995
 RIDGE = 1e-6
 WEIGHT_EPS = 1e-10
+#: up to this many free names Clarabel's single-threaded QDLDL factorises faster than its default (faer,
+#: multithreaded supernodal) on these problems; above it faer wins (measured with bench/bench_propose.py:
+#: N = 500 trade path 2.2 s → 1.4 s, N = 2000 49 s with faer vs 64 s with QDLDL)
+QDLDL_MAX_N = 1000
+
+
+def clarabel_options(n_free: int) -> dict[str, Any]:
+    """Clarabel settings for a problem with ``n_free`` free weights (same answer either way, only speed)."""
+    return {"direct_solve_method": "qdldl"} if n_free <= QDLDL_MAX_N else {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,64 +88,113 @@ class TradePath:
     warnings: tuple[str, ...] = ()
 
 
-class _Problem:
-    """The common variables and hard constraints, rebuilt per stage (cvxpy problems are cheap to build)."""
+class _Reduced:
+    """The constants of the problem in the buyable names ``B`` (numpy only; see the module docstring)."""
 
-    def __init__(self, cp, universe: Universe, factor: np.ndarray, *, impact: float, reserve: float,
+    def __init__(self, universe: Universe, cov: np.ndarray, annualization: int) -> None:
+        n = universe.n
+        buy = np.asarray(universe.buyable, dtype=bool)
+        self.B = np.flatnonzero(buy)
+        self.X = np.flatnonzero(~buy)
+        w0 = np.asarray(universe.w0, dtype=float)
+        self.w0 = w0
+        #: every weight outside B is fixed: halted names at w0, the others (forced exits, unbuyable) at 0
+        self.fixed = np.where(universe.halted, w0, 0.0)
+        self.fixed[self.B] = 0.0
+        self.fixed_sum = float(self.fixed.sum())
+        self.fixed_turnover = float(np.abs(self.fixed[self.X] - w0[self.X]).sum())
+        self.ann = math.sqrt(annualization)
+        cov = np.asarray(cov, dtype=float)
+        self.cov_xx = cov[np.ix_(self.X, self.X)]
+        if self.B.size:
+            L = np.linalg.cholesky(cov[np.ix_(self.B, self.B)])
+            self.L = L
+            self.G = self.ann * L.T  # y = G w_B, annualised
+            from scipy.linalg import solve_triangular
+
+            self.Linv_bx = solve_triangular(L, cov[np.ix_(self.B, self.X)], lower=True) if self.X.size else None
+        else:
+            self.G = np.zeros((0, 0))
+            self.Linv_bx = None
+        self.sector_rows: list[tuple[np.ndarray, float, float, bool]] = []
+        pos = np.full(n, -1)
+        pos[self.B] = np.arange(self.B.size)
+        for sector in universe.sector_names:
+            m = universe.sector_mask(sector)
+            members = pos[m & buy]
+            fixed_in = float(self.fixed[m].sum())
+            if (m & universe.halted).any():
+                self.sector_rows.append((members, fixed_in, universe.sector_cap(sector), False))
+            elif (m & buy).any():
+                self.sector_rows.append((members, fixed_in, universe.max_sector, True))
+
+    def centre(self, a: np.ndarray) -> tuple[np.ndarray, float]:
+        """``(c, ρ)`` with ``(w − a)ᵀ Σ (w − a) · annualization = ‖G w_B − c‖² + ρ²`` for every feasible w."""
+        a = np.asarray(a, dtype=float)
+        d = self.fixed[self.X] - a[self.X]
+        if self.B.size == 0:
+            return np.zeros(0), self.ann * math.sqrt(max(float(d @ self.cov_xx @ d), 0.0))
+        e = self.Linv_bx @ d if self.Linv_bx is not None else np.zeros(self.B.size)
+        c = self.ann * (self.L.T @ a[self.B] - e)
+        rho2 = float(d @ self.cov_xx @ d - e @ e) if self.X.size else 0.0
+        return c, self.ann * math.sqrt(max(rho2, 0.0))
+
+    def full(self, w_b: np.ndarray) -> np.ndarray:
+        w = self.fixed.copy()
+        w[self.B] = w_b
+        return w
+
+
+class _Problem:
+    """Variables and hard constraints of one stage (cvxpy problems are cheap to build)."""
+
+    def __init__(self, cp, universe: Universe, red: _Reduced, *, impact: float, reserve: float,
                  floor: float | None, with_risk: bool = True):
         self.cp = cp
-        n = universe.n
+        self.red = red
+        nb = red.B.size
         # buys u and sells v (both >= 0): every constraint stays linear, including the floor
-        self.u = cp.Variable(n, nonneg=True, name="buy")
-        self.v = cp.Variable(n, nonneg=True, name="sell")
-        w0 = np.asarray(universe.w0, dtype=float)
-        self.w = cp.Variable(n, name="w")
-        self.w0 = w0
-        self.F = factor
-        # one dense block F·w, shared by every risk term (y = F w, k equality rows)
-        self.y = cp.Variable(factor.shape[0], name="y")
+        self.u = cp.Variable(nb, nonneg=True, name="buy")
+        self.v = cp.Variable(nb, nonneg=True, name="sell")
+        # w a variable of its own (not the expression w0 + u − v), so the dense G multiplies one block, not two
+        self.w = cp.Variable(nb, name="w")
         # scalar turnover variable: the cap rows w_i + cap·κ·TO <= cap stay 2-sparse (not N-dense)
         self.to = cp.Variable(name="turnover")
         x = impact * self.to + reserve
-        fixed = ~np.asarray(universe.buyable)
-        fixed_vals = np.where(universe.halted, w0, 0.0)
-        cons = [self.w == w0 + self.u - self.v, self.to == cp.sum(self.u) + cp.sum(self.v), self.w >= 0,
-                cp.sum(self.w) + x <= 1.0]
+        total = cp.sum(self.w) + red.fixed_sum
+        cons = [self.w == red.w0[red.B] + self.u - self.v,
+                self.to == cp.sum(self.u) + cp.sum(self.v) + red.fixed_turnover, self.w >= 0, total + x <= 1.0]
         if with_risk:
-            cons.append(self.y == factor @ self.w)
-        if fixed.any():
-            idx = np.flatnonzero(fixed)
-            cons.append(self.w[idx] == fixed_vals[idx])
-        buy = np.flatnonzero(universe.buyable)
-        if buy.size:
-            cap = universe.max_single
-            cons.append(self.w[buy] + cap * x <= cap)
-        for sector in universe.sector_names:
-            m = universe.sector_mask(sector)
-            if (m & universe.halted).any():
-                cons.append(cp.sum(self.w[np.flatnonzero(m)]) <= universe.sector_cap(sector))
-            elif (m & universe.buyable).any():
-                cap = universe.max_sector
-                cons.append(cp.sum(self.w[np.flatnonzero(m)]) + cap * x <= cap)
+            # one dense (upper-triangular) block G·w_B, shared by every risk term
+            self.y = cp.Variable(nb, name="y")
+            cons.append(self.y == red.G @ self.w)
+        cap = universe.max_single
+        cons.append(self.w + cap * x <= cap)
+        for members, fixed_in, scap, with_costs in red.sector_rows:
+            in_sector = (cp.sum(self.w[members]) if members.size else 0.0) + fixed_in
+            cons.append(in_sector + scap * x <= scap if with_costs else in_sector <= scap)
         if floor is not None:
-            cons.append(cp.sum(self.w) + x >= floor)
+            cons.append(total + x >= floor)
         self.constraints = cons
 
-    def te(self, bench: np.ndarray):
-        """Daily ex-ante TE ‖F(w − b)‖₂ = ‖y − F b‖₂."""
-        return self.cp.norm(self.y - self.F @ bench, 2)
+    def te(self, centre: tuple[np.ndarray, float]):
+        """Annual ex-ante TE ``√252·‖F(w − b)‖₂`` as a second-order cone in ``y``."""
+        c, rho = centre
+        if rho > 0:
+            return self.cp.norm(self.cp.hstack([self.y - c, np.array([rho])]), 2)
+        return self.cp.norm(self.y - c, 2)
 
-    def risk_distance_sq(self, target: np.ndarray):
-        """(w − t)ᵀ Σ (w − t) = ‖y − F t‖² (daily variance)."""
-        return self.cp.sum_squares(self.y - self.F @ target)
+    def risk_distance_sq(self, centre: tuple[np.ndarray, float]):
+        """``252·(w − t)ᵀ Σ (w − t)`` up to the constant ``ρ²`` (annual variance)."""
+        return self.cp.sum_squares(self.y - centre[0])
 
 
-def _solve(cp, objective, constraints, stage: str, statuses: dict[str, str]):
+def _solve(cp, objective, constraints, stage: str, statuses: dict[str, str], options: dict[str, Any]):
     prob = cp.Problem(objective, constraints)
     try:
         with warnings_module.catch_warnings():
             warnings_module.simplefilter("ignore")  # "may be inaccurate": the status says it, recorded below
-            prob.solve(solver=SOLVER)
+            prob.solve(solver=SOLVER, **options)
     except cp.error.SolverError as exc:
         raise SolverError(f"trade path stage {stage}: {SOLVER} failed ({exc})", stage=stage, tried=[SOLVER]) from exc
     statuses[stage] = prob.status
@@ -141,8 +207,8 @@ def _solve(cp, objective, constraints, stage: str, statuses: dict[str, str]):
     )
 
 
-def _slack(v: float) -> float:
-    return v * (1 + REL_SLACK) + ABS_SLACK
+def _slack(v: float, abs_slack: float = ABS_SLACK) -> float:
+    return v * (1 + REL_SLACK) + abs_slack
 
 
 def solve_trade_path(
@@ -173,8 +239,9 @@ def solve_trade_path(
         raise SolverError("risk model and universe list different symbols", stage="trade_path")
     t = target.reindex(list(universe.symbols)).fillna(0.0).to_numpy(dtype=float)
     b = np.asarray(universe.bench, dtype=float)
-    F = np.asarray(risk_model.factor)
-    ann = math.sqrt(annualization)
+    red = _Reduced(universe, np.asarray(risk_model.cov), annualization)
+    ann = red.ann
+    te_abs_slack = ABS_SLACK * ann  # ABS_SLACK is daily σ: the same slack, annualised
     kappa = float(market_impact_bps) / 1e4
     warnings: list[str] = []
     statuses: dict[str, str] = {}
@@ -184,18 +251,24 @@ def solve_trade_path(
     reserve = min(float(commission_per_trade) * n_tradable / value, 0.02, max(0.0, 0.5 * (1 - halted_w - 2 * kappa)))
     cash0 = float(universe.cash / universe.value)
     floor: float | None = min(1.0 - cash0, universe.capacity) - 1e-9
+    opts = clarabel_options(int(red.B.size))
+    c_bench = red.centre(b)
+    c_target = red.centre(t)
 
-    def problem(with_risk: bool = True) -> "_Problem":
-        return _Problem(cp, universe, F, impact=kappa, reserve=reserve, floor=floor, with_risk=with_risk)
+    if red.B.size == 0:
+        return _nothing_to_buy(universe, red, c_bench, max_turnover, max_tracking_error, kappa)
+
+    def problem(with_risk: bool = True) -> _Problem:
+        return _Problem(cp, universe, red, impact=kappa, reserve=reserve, floor=floor, with_risk=with_risk)
 
     # (a) minimum turnover the hard levels need
     p = problem(with_risk=False)
-    res = _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", statuses)
+    res = _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", statuses, opts)
     if res is None and floor is not None:
         warnings.append("reinvesting all sale proceeds is infeasible under the caps; cash may rise")
         floor = None
         p = problem(with_risk=False)
-        res = _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", statuses)
+        res = _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", statuses, opts)
     if res is None:
         raise SolverError(
             "trade path: structural constraints, forced exits and caps are jointly infeasible",
@@ -207,56 +280,80 @@ def solve_trade_path(
 
     # (b) minimum TE within that turnover
     p = problem()
-    res = _solve(cp, cp.Minimize(p.te(b)), p.constraints + [p.to <= to_bound], "b_min_te", statuses)
+    res = _solve(cp, cp.Minimize(p.te(c_bench)), p.constraints + [p.to <= to_bound], "b_min_te", statuses, opts)
     if res is None:
         raise SolverError("trade path stage b: infeasible although stage a was feasible", stage="b_min_te",
                           tried=[SOLVER])
-    te_star_d = max(float(res.value), 0.0)
-    te_limit_d = max_tracking_error * TE_ROUNDING_MARGIN / ann
-    te_limit_met = te_star_d <= te_limit_d + 1e-12
-    te_bound_d = te_limit_d if te_limit_met else _slack(te_star_d)
+    te_star = max(float(res.value), 0.0)
+    te_limit = max_tracking_error * TE_ROUNDING_MARGIN
+    te_limit_met = te_star <= te_limit + 1e-12 * ann
+    te_bound = te_limit if te_limit_met else _slack(te_star, te_abs_slack)
     to_needed: float | None = None
     te_unbounded: float | None = None
     if not te_limit_met:
         p = problem()
-        res = _solve(cp, cp.Minimize(p.to), p.constraints + [p.te(b) <= te_limit_d], "b_turnover_for_te", statuses)
+        res = _solve(cp, cp.Minimize(p.to), p.constraints + [p.te(c_bench) <= te_limit], "b_turnover_for_te",
+                     statuses, opts)
         if res is not None:
             to_needed = float(res.value)
         else:
             to_needed = math.inf
             p = problem()
-            res = _solve(cp, cp.Minimize(p.te(b)), p.constraints, "b_min_te_unbounded", statuses)
-            te_unbounded = float(res.value) * ann if res is not None else None
+            res = _solve(cp, cp.Minimize(p.te(c_bench)), p.constraints, "b_min_te_unbounded", statuses, opts)
+            te_unbounded = float(res.value) if res is not None else None
 
     # (c) closest to the target in the risk metric, net of costs
     p = problem()
-    dist = p.w - t
     objective = cp.Minimize(
-        annualization * p.risk_distance_sq(t) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(dist)
+        p.risk_distance_sq(c_target) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(p.w - t[red.B])
     )
-    cons = p.constraints + [p.to <= to_bound, p.te(b) <= te_bound_d]
-    res = _solve(cp, objective, cons, "c_toward_target", statuses)
+    cons = p.constraints + [p.to <= to_bound, p.te(c_bench) <= te_bound]
+    res = _solve(cp, objective, cons, "c_toward_target", statuses, opts)
     if res is None:
         raise SolverError("trade path stage c: infeasible although stages a and b were feasible",
                           stage="c_toward_target", tried=[SOLVER])
     if any(s == cp.OPTIMAL_INACCURATE for s in statuses.values()):
         warnings.append("a trade-path stage solved only to reduced accuracy (optimal_inaccurate)")
-    w = np.asarray(p.w.value, dtype=float).reshape(-1)  # w0 + u - v: a wash (u_i, v_i > 0) nets out
-    w[w < WEIGHT_EPS] = 0.0
-    w = np.where(universe.halted, universe.w0, np.where(universe.buyable, w, 0.0))
+    w_b = np.asarray(p.w.value, dtype=float).reshape(-1)  # w0 + u - v: a wash (u_i, v_i > 0) nets out
+    w_b[w_b < WEIGHT_EPS] = 0.0
+    w = red.full(w_b)
     turnover = float(np.abs(w - universe.w0).sum())
     return TradePath(
         weights=pd.Series(w, index=list(universe.symbols)),
         cash_weight=float(1.0 - w.sum() - kappa * turnover),
         turnover=turnover,
         turnover_bound=float(to_bound),
-        te_bound=float(te_bound_d * ann),
+        te_bound=float(te_bound),
         min_turnover_needed=to_star,
-        te_min_achievable=te_star_d * ann,
+        te_min_achievable=te_star,
         turnover_needed_for_te=to_needed,
         te_min_unbounded=te_unbounded,
         turnover_limit_met=turnover_limit_met,
         te_limit_met=te_limit_met,
         statuses=statuses,
         warnings=tuple(warnings),
+    )
+
+
+def _nothing_to_buy(universe: Universe, red: _Reduced, c_bench, max_turnover: float, max_tracking_error: float,
+                    kappa: float) -> TradePath:
+    """No buyable name: every weight is fixed by levels 1–2 (no solve)."""
+    w = red.fixed.copy()
+    turnover = float(np.abs(w - universe.w0).sum())
+    te = c_bench[1]
+    te_met = te <= max_tracking_error * TE_ROUNDING_MARGIN + 1e-12
+    return TradePath(
+        weights=pd.Series(w, index=list(universe.symbols)),
+        cash_weight=float(1.0 - w.sum() - kappa * turnover),
+        turnover=turnover,
+        turnover_bound=max(max_turnover, turnover),
+        te_bound=max(max_tracking_error * TE_ROUNDING_MARGIN, te),
+        min_turnover_needed=turnover,
+        te_min_achievable=te,
+        turnover_needed_for_te=None if te_met else math.inf,
+        te_min_unbounded=None if te_met else te,
+        turnover_limit_met=turnover <= max_turnover + 1e-9,
+        te_limit_met=te_met,
+        statuses={"a_min_turnover": "trivial"},
+        warnings=("no buyable names: the path only makes the forced exits",),
     )

@@ -1,0 +1,128 @@
+"""The exact shortcuts behind the benchmark figures (issue 3, acceptance 5), each against the plain formulation.
+
+* the trade path's reduced risk terms (buyable names only, Cholesky of Σ_BB, completed square) equal the
+  full quadratic forms for every weight vector the hard constraints allow;
+* Riskfolio's ``sqrtm`` replaced by a Cholesky / eigh root for our Σ gives the same target as its own
+  Schur ``sqrtm``, and nothing outside our call (other matrices, other contexts) is affected;
+* the target's TE through ``R = √k·[F; 0]`` over the active names equals the ex-ante TE on Σ.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.analytics.estimators import RiskModel
+from app.analytics.target import _psd_sqrtm_for, _riskfolio_uses_root_transposed, solve_target
+from app.analytics.trade_path import _Reduced, solve_trade_path
+from app.analytics.universe import build_universe
+from app.domain.enums import CovEstimator, MeanEstimator, SecurityStatus
+from app.domain.models import Policy, Security
+
+SECTORS = ("Energy", "Financials", "Health Care", "Information Technology")
+
+
+def _setup(n: int = 24, seed: int = 3, *, te: float = 0.03, halted: int = 1, low_quality: int = 4):
+    rng = np.random.default_rng(seed)
+    syms = tuple(f"S{i:02d}" for i in range(n))
+    t = 300
+    market = rng.normal(0.0004, 0.01, size=t)
+    rets = np.outer(market, rng.normal(1, 0.2, size=n)) + rng.normal(size=(t, n)) * rng.uniform(0.008, 0.02, n)
+    returns = pd.DataFrame(rets, columns=list(syms))
+    cov = np.cov(rets, rowvar=False)
+    mu = rets.mean(axis=0)
+    model = RiskModel(symbols=syms, mu=mu, cov=cov, factor=np.linalg.cholesky(cov).T, returns=returns,
+                      asof=date(2024, 12, 31), lookback_days=t, cov_method=CovEstimator.HIST,
+                      mean_method=MeanEstimator.HIST)
+    quality = {s: (4.0 if i < low_quality else 8.0) for i, s in enumerate(syms)}
+    secs = {
+        s: Security(symbol=s, name=s, sector=SECTORS[i % len(SECTORS)],
+                    status=SecurityStatus.HALTED if low_quality <= i < low_quality + halted else SecurityStatus.ACTIVE)
+        for i, s in enumerate(syms)
+    }
+    held = {s: Decimal(int(rng.integers(50, 400))) for s in syms[: n // 2]}
+    prices = {s: Decimal(str(round(float(rng.uniform(20, 200)), 2))) for s in syms}
+    bench = rng.uniform(0.5, 1.5, size=n)
+    bench = bench / bench.sum()
+    policy = Policy(id="p", name="p", min_quality_score=6.0, max_single_position_pct=0.12, max_sector_pct=0.35,
+                    max_tracking_error_pct=te, max_turnover_pct=0.3)
+    universe = build_universe(benchmark=dict(zip(syms, bench)), holdings=held, cash=Decimal("5000"),
+                              securities=secs, quality=quality, asof_prices=prices, policy=policy)
+    return universe, model, policy
+
+
+def test_reduced_risk_terms_equal_the_full_quadratic_form():
+    universe, model, _ = _setup()
+    red = _Reduced(universe, model.cov, 252)
+    rng = np.random.default_rng(0)
+    for a in (universe.bench, rng.uniform(0, 0.1, universe.n)):
+        c, rho = red.centre(a)
+        for _ in range(5):
+            w = red.full(rng.uniform(0, 0.1, red.B.size))  # any weights with the fixed names fixed
+            full = 252 * (w - a) @ model.cov @ (w - a)
+            reduced = float(np.sum((red.G @ w[red.B] - c) ** 2) + rho**2)
+            assert reduced == pytest.approx(full, rel=1e-10, abs=1e-14)
+
+
+def test_trade_path_meets_the_hierarchy_with_the_reduced_problem():
+    universe, model, policy = _setup()
+    target = pd.Series(np.where(universe.buyable, 1.0 / universe.buyable.sum(), 0.0), index=list(universe.symbols))
+    path = solve_trade_path(universe=universe, risk_model=model, target=target, max_turnover=policy.max_turnover_pct,
+                            max_tracking_error=policy.max_tracking_error_pct, market_impact_bps=15.0,
+                            commission_per_trade=5.0)
+    w = path.weights.to_numpy()
+    assert all(s == "optimal" for s in path.statuses.values()), path.statuses
+    assert (w >= 0).all()
+    np.testing.assert_array_equal(w[universe.halted], universe.w0[universe.halted])
+    assert (w[~universe.buyable & ~universe.halted] == 0).all()
+    assert (w[universe.buyable] <= policy.max_single_position_pct + 1e-9).all()
+    te = np.sqrt((w - universe.bench) @ model.cov @ (w - universe.bench) * 252)
+    assert te <= path.te_bound + 1e-7
+    assert path.turnover <= path.turnover_bound + 1e-7
+
+
+def test_riskfolio_root_override_gives_the_same_target_and_stays_local():
+    universe, model, policy = _setup(te=1.0)
+    assert _riskfolio_uses_root_transposed(), "Riskfolio's MV cone changed: re-check target._psd_sqrtm_for"
+    fast = solve_target(risk_model=model, universe=universe, risk_free_rate=0.02)
+    mod = sys.modules["riskfolio.src.Portfolio"]
+    hooked = mod.sqrtm
+    calls: list[tuple[int, ...]] = []
+
+    def plain_sqrtm(a, *args, **kwargs):  # Riskfolio's own Schur sqrtm, counted, never the hook
+        calls.append(np.shape(a))
+        return hooked._dawsos_original(a, *args, **kwargs)
+
+    plain_sqrtm._dawsos_psd_hook = True  # so solve_target does not wrap it again
+    mod.sqrtm = plain_sqrtm
+    try:
+        plain = solve_target(risk_model=model, universe=universe, risk_free_rate=0.02)
+    finally:
+        mod.sqrtm = hooked
+    assert calls, "the plain run used Riskfolio's sqrtm"
+    np.testing.assert_allclose(fast.weights.to_numpy(), plain.weights.to_numpy(), atol=2e-5)
+    # outside the block (and for other matrices inside it) sqrtm is the original
+    cov = np.asarray(model.cov)
+    other = cov + np.eye(len(cov)) * 1e-4
+    with _psd_sqrtm_for(cov):
+        g = mod.sqrtm(np.array(cov))
+        np.testing.assert_allclose(g @ g.T, cov, rtol=1e-10, atol=1e-16)
+        np.testing.assert_allclose(np.real(mod.sqrtm(other)) @ np.real(mod.sqrtm(other)), other, atol=1e-10)
+    s = np.real(mod.sqrtm(cov))
+    np.testing.assert_allclose(s, s.T, atol=1e-10)  # the symmetric principal root again
+    np.testing.assert_allclose(s @ s, cov, atol=1e-12)
+
+
+def test_target_te_through_the_factor_is_the_ex_ante_te():
+    universe, model, _ = _setup(te=0.03)
+    tw = solve_target(risk_model=model, universe=universe, risk_free_rate=0.02, max_tracking_error=0.03)
+    assert tw.te_constrained
+    w = tw.weights.to_numpy()
+    te = np.sqrt((w - universe.bench) @ model.cov @ (w - universe.bench) * 252)
+    assert te <= 0.03 * (1 + 1e-4)
+    assert (w[~universe.buyable & ~universe.halted] == 0).all()
