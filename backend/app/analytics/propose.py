@@ -190,6 +190,7 @@ def build_proposal_timed(
         universe=universe, weights=path.weights.to_numpy(), commission_per_trade=dft.commission_per_trade,
         market_impact_bps=dft.market_impact_bps, min_trade_value=dft.min_trade_value,
         max_turnover=pol.max_turnover_pct if path.turnover_limit_met else None,
+        top_up_max_turnover=path.turnover_bound,
     )
     lap("trades")
     log.info("optimizer.trades.built", n_trades=len(tl.trades), cash_after=str(tl.cash_after),

@@ -9,11 +9,17 @@ Rules (deterministic, symbol order everywhere):
 * trades worth less than ``min_trade_value`` are dropped, except required sells (forced exits, names over
   the single cap, names in a sector over its cap);
 * a fix-up pass then trims buys (by whole lots) that would end a name or a sector over its cap on the
-  post-cost portfolio value, or total turnover over the policy limit when that limit is achievable.
+  post-cost portfolio value, or total turnover over the policy limit when that limit is achievable;
+* a top-up pass finally spends the cash that rounding buys down left over: one whole lot at a time to
+  the name furthest below its path weight in value (ties by symbol), each lot starting below that
+  weight, never a name being sold, and only while the name's and its sector's cap (on the post-cost
+  value), the turnover bound, ``min_trade_value`` (a new trade buys at least that much) and cash ≥ 0
+  after costs (a new trade pays its commission too) all still hold (:func:`_top_up`).
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
@@ -107,6 +113,8 @@ def build_trades(
     market_impact_bps: Decimal,
     min_trade_value: Decimal,
     max_turnover: float | None = None,
+    top_up_max_turnover: float | None = None,
+    top_up: bool = True,
 ) -> TradeList:
     """Whole-share trades that move the portfolio to ``weights`` as closely as lots, cash and caps allow.
 
@@ -114,6 +122,9 @@ def build_trades(
     * ``commission_per_trade``: currency; ``market_impact_bps``: basis points of |trade value|;
     * ``min_trade_value``: currency, smaller optional trades are dropped;
     * ``max_turnover``: fraction; when given, buys are trimmed so Σ|trade value| ≤ max_turnover × value.
+    * ``top_up_max_turnover``: fraction, the turnover the top-up pass may reach (the achievable bound:
+      the policy limit when it can hold, else what the hard levels need); default ``max_turnover``;
+      ``top_up=False`` skips the pass.
     """
     commission, bps = to_decimal(commission_per_trade), to_decimal(market_impact_bps)
     min_value = to_decimal(min_trade_value)
@@ -273,6 +284,15 @@ def build_trades(
     else:
         warnings.append("trade rounding fix-up did not settle; caps may be exceeded by rounding")
 
+    if top_up and not any("did not settle" in w for w in warnings):
+        bound = top_up_max_turnover if top_up_max_turnover is not None else max_turnover
+        added = _top_up(
+            universe=universe, weights=weights, sells=sells, buys=buys, state=state, cap=cap, min_value=min_value,
+            max_traded=None if bound is None else to_decimal(repr(bound)) * V, commission=commission, bps=bps,
+        )
+        if added:
+            dropped = [d for d in dropped if d.split(":", 1)[0] not in added]
+
     lines = tuple(sorted((*sells.values(), *buys.values()), key=lambda l: l.symbol))
     _, c, _ = state()
     return TradeList(
@@ -283,3 +303,78 @@ def build_trades(
         warnings=tuple(warnings),
         dropped=tuple(dropped),
     )
+
+
+def _top_up(
+    *,
+    universe: Universe,
+    weights: np.ndarray,
+    sells: dict[str, TradeLine],
+    buys: dict[str, TradeLine],
+    state,  # noqa: ANN001 - () -> (values by symbol, cash, value after), all Decimal
+    cap: Decimal,
+    min_value: Decimal,
+    max_traded: Decimal | None,
+    commission: Decimal,
+    bps: Decimal,
+) -> set[str]:
+    """Spend leftover cash on whole lots (updates ``buys`` in place; see the module docstring).
+
+    Every check only gets tighter as cash is spent (cash and post-cost value fall, traded value and
+    sector sums rise), so a name that fails once is dropped for good: one heap, O(lots · log N).
+    Returns the symbols bought or added to.
+    """
+    vals, cash, v_after = state()
+    V = universe.value
+    traded = sum((l.trade_value for l in (*sells.values(), *buys.values())), ZERO)
+    sector_of = dict(zip(universe.symbols, universe.sectors))
+    sector_total: dict[str, Decimal] = {}
+    for s, v in vals.items():
+        sector_total[sector_of[s]] = sector_total.get(sector_of[s], ZERO) + v
+    sector_limit = {sec: to_decimal(repr(universe.sector_cap(sec))) for sec in universe.sector_names}
+    desired: dict[str, Decimal] = {}
+    heap: list[tuple[Decimal, str]] = []
+    for i, s in enumerate(universe.symbols):
+        if not universe.buyable[i] or universe.halted[i] or s in sells:
+            continue
+        want = to_decimal(repr(max(float(weights[i]), 0.0))) * V
+        if want - vals[s] > 0:
+            desired[s] = want
+            heap.append((-(want - vals[s]), s))
+    heapq.heapify(heap)
+    added: set[str] = set()
+    while heap:
+        _, s = heapq.heappop(heap)
+        i = universe.index(s)
+        price, lot = universe.prices[i], universe.lot_sizes[i]
+        old = buys.get(s)
+        done = old.delta_shares if old is not None else ZERO
+        lots = lot
+        if old is None and lot * price < min_value:  # a new trade buys at least min_trade_value
+            lots = _ceil_to_lot(min_value / price, lot)
+        if vals[s] + (lots - lot) * price >= desired[s]:  # the last lot must start below the path weight
+            continue
+        new = _line(s, universe.shares[i], done + lots, price, lot, TradeReason.TOWARD_TARGET, False,
+                    commission=commission, bps=bps)
+        d_value = new.trade_value - (old.trade_value if old is not None else ZERO)
+        d_cost = new.estimated_cost - (old.estimated_cost if old is not None else ZERO)
+        v_next = v_after - d_cost
+        sec = sector_of[s]
+        if (
+            cash - d_value - d_cost < 0
+            or vals[s] + d_value > cap * v_next
+            or sector_total[sec] + d_value > sector_limit[sec] * v_next
+            or (max_traded is not None and traded + d_value > max_traded)
+            or new.trade_value < min_value
+        ):
+            continue
+        buys[s] = new
+        added.add(s)
+        cash -= d_value + d_cost
+        v_after = v_next
+        traded += d_value
+        vals[s] += d_value
+        sector_total[sec] += d_value
+        if desired[s] - vals[s] > 0:
+            heapq.heappush(heap, (-(desired[s] - vals[s]), s))
+    return added
