@@ -52,7 +52,7 @@ _HOOK_LOCK = threading.Lock()
 
 def _install_sqrtm_hook() -> bool:
     """Wrap ``sqrtm`` as Riskfolio's Portfolio module sees it: for the one covariance announced by
-    :func:`_psd_sqrtm_for` in the current context it returns the precomputed principal root, for anything
+    :func:`_psd_sqrtm_for` in the current context it returns the precomputed root, for anything
     else (other threads, other matrices, other arguments) it calls the original. Idempotent."""
     mod = sys.modules.get(_RP_PORTFOLIO_MODULE)
     original = getattr(mod, "sqrtm", None)
