@@ -115,4 +115,4 @@ def test_every_option_member_maps_to_riskfolio_and_unknowns_fail_loudly():
 def test_unsupported_model_is_an_input_error():
     universe, model = relaxed_setup()
     with pytest.raises(InputError, match="not supported"):
-        solve_target(risk_model=model, universe=universe, model=Model.HRP)
+        solve_target(risk_model=model, universe=universe, model=Model.FM)  # needs factor series

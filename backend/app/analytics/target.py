@@ -197,6 +197,64 @@ def _clean(w: np.ndarray, universe: Universe, lower: np.ndarray, upper: np.ndarr
     return w
 
 
+#: models whose policy target comes from :mod:`app.analytics.allocation` (fully invested under the caps)
+ALLOCATION_TARGET_MODELS: frozenset[Model] = frozenset(
+    {Model.MIN_VARIANCE, Model.BL, Model.RP, Model.HRP, Model.HERC, Model.EW, Model.IV, Model.WC, Model.MAX_IR}
+)
+
+
+def _allocation_target(
+    *,
+    risk_model: RiskModel,
+    universe: Universe,
+    model: Model,
+    objective: Objective,
+    risk_measure: RiskMeasure,
+    risk_free_rate: float,
+    annualization: int,
+    risk_aversion: float,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    warnings: list[str],
+) -> TargetWeights:
+    """Policy target from an allocation model (BL, RP, HRP, ...) under the same bounds and sector caps.
+
+    These models invest the whole budget, so the caps must be able to absorb it; otherwise only the
+    Classic model (whose target may hold cash) applies, and the error says so.
+    """
+    from app.analytics.allocation import OptimizationSpec, group_caps, optimize_portfolio
+
+    if universe.capacity < 1.0 - 1e-9:
+        raise InputError(
+            f"model={model.value!r} invests the whole budget but the policy's caps absorb at most "
+            f"{universe.capacity:.2%}; use model 'Classic', whose target can hold cash"
+        )
+    syms = list(universe.symbols)
+    sectors = dict(zip(syms, universe.sectors))
+    spec = OptimizationSpec(
+        model=model,
+        objective=objective,
+        risk_measure=risk_measure,
+        risk_aversion=risk_aversion,
+        risk_free_rate=risk_free_rate,
+        annualization=annualization,
+        bounds={s: (float(lo), float(hi)) for s, lo, hi in zip(syms, lower, upper)},
+        group_caps=group_caps(kind="sector", membership=sectors, cap=float(universe.max_sector)),
+        benchmark_weights={s: float(b) for s, b in zip(syms, universe.bench)},
+    )
+    result = optimize_portfolio(risk_model=risk_model, spec=spec)
+    weights = result.weights.reindex(syms).fillna(0.0).clip(lower=0.0)
+    return TargetWeights(
+        weights=weights,
+        cash_weight=float(1.0 - weights.sum()),
+        solver=result.solver,
+        status=result.status,
+        warnings=tuple(warnings) + tuple(result.warnings),
+        te_constrained=False,
+        objective=objective.value if model in (Model.BL, Model.WC) else model.value,
+    )
+
+
 def solve_target(
     *,
     risk_model: RiskModel,
@@ -218,10 +276,10 @@ def solve_target(
 
     Raises :class:`SolverError` when no attempt gives weights, listing what was tried.
     """
-    if model not in TARGET_MODELS:
+    if model not in TARGET_MODELS and model not in ALLOCATION_TARGET_MODELS:
         raise InputError(
             f"model={model.value!r} is not supported for rebalancing targets; use one of "
-            + ", ".join(sorted(m.value for m in TARGET_MODELS))
+            + ", ".join(sorted(m.value for m in TARGET_MODELS | ALLOCATION_TARGET_MODELS))
         )
     if tuple(risk_model.symbols) != tuple(universe.symbols):
         raise InputError("risk model and universe list different symbols")
@@ -234,6 +292,12 @@ def solve_target(
             f"the target holds {1 - budget:.2%} cash"
         )
     free_budget = budget - float(lower.sum())
+    if model in ALLOCATION_TARGET_MODELS and universe.buyable.any():
+        return _allocation_target(
+            risk_model=risk_model, universe=universe, model=model, objective=objective,
+            risk_measure=risk_measure, risk_free_rate=risk_free_rate, annualization=annualization,
+            risk_aversion=risk_aversion, lower=lower, upper=upper, warnings=warnings,
+        )
     if free_budget <= 1e-9 or not universe.buyable.any():
         w = np.where(universe.halted, universe.w0, 0.0)
         warnings.append("no eligible names to buy: the target keeps halted names and holds the rest in cash")
