@@ -243,14 +243,20 @@ def rebalance(
     pack: Optional[str] = typer.Option(None, "--pack", help="Pricing pack id; default the newest sealed pack."),
     strict: bool = typer.Option(False, "--strict", help="Refuse (exit 3) when a policy limit cannot hold."),
     scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario JSON: everything inline."),
+    model: Optional[str] = typer.Option(
+        None, "--model", help="Target model: Classic (default), MinVar, MaxIR, BL, RP, HRP, HERC, EW, IV, WC."
+    ),
+    lookback_days: Optional[int] = typer.Option(None, "--lookback-days", help="Daily returns used (default 756)."),
     json_out: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
 ) -> None:
     """Propose trades that bring a portfolio to its policy (nothing is sent to a broker)."""
     from app.cli_render import render_proposal
 
     if scenario is not None:
-        if portfolio or policy or pack:
-            raise _fail(InputError("--scenario carries portfolio, policy and pack: do not combine it with them"))
+        if portfolio or policy or pack or model or lookback_days:
+            raise _fail(InputError(
+                "--scenario carries portfolio, policy, pack and options: do not combine it with them"
+            ))
 
         async def body():  # noqa: ANN202
             from app.scenarios.runner import run_scenario
@@ -261,6 +267,11 @@ def rebalance(
         missing = [flag for flag, val in (("--portfolio", portfolio), ("--policy", policy)) if not val]
         if missing:
             raise _fail(InputError(f"{' and '.join(missing)} required (or give --scenario FILE.json)"))
+        options: dict[str, Any] = {}
+        if model is not None:
+            options["model"] = model
+        if lookback_days is not None:
+            options["lookback_days"] = lookback_days
 
         async def body():  # noqa: ANN202
             from app.bootstrap import bootstrap
@@ -268,8 +279,10 @@ def rebalance(
             async with bootstrap(_settings()) as running:
                 orchestrator = running.orchestrator
                 ctx = await orchestrator.new_context(pricing_pack_id=pack)
+                extra = {"options": options} if options else {}
                 envelope = await orchestrator.call(
-                    "optimizer.propose_trades", ctx, portfolio_id=portfolio, policy_id=policy, strict=strict
+                    "optimizer.propose_trades", ctx, portfolio_id=portfolio, policy_id=policy, strict=strict,
+                    **extra,
                 )
                 return envelope.data
 
