@@ -4,7 +4,9 @@
   full quadratic forms for every weight vector the hard constraints allow;
 * Riskfolio's ``sqrtm`` replaced by a Cholesky / eigh root for our Σ gives the same target as its own
   Schur ``sqrtm``, and nothing outside our call (other matrices, other contexts) is affected;
-* the target's TE through ``R = √k·[F; 0]`` over the active names equals the ex-ante TE on Σ.
+* the target's TE through ``R = √k·[F; 0]`` over the active names equals the ex-ante TE on Σ;
+* the trade path's direct stage (c) at the policy bounds, when optimal, gives bit for bit the weights and
+  bounds of the full lexicographic sequence.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ def test_trade_path_meets_the_hierarchy_with_the_reduced_problem():
                             max_tracking_error=policy.max_tracking_error_pct, market_impact_bps=15.0,
                             commission_per_trade=5.0)
     w = path.weights.to_numpy()
+    assert path.statuses.pop("c_direct") == "infeasible"  # TE limit out of reach: the full sequence ran
     assert all(s == "optimal" for s in path.statuses.values()), path.statuses
     assert (w >= 0).all()
     np.testing.assert_array_equal(w[universe.halted], universe.w0[universe.halted])
@@ -126,3 +129,26 @@ def test_target_te_through_the_factor_is_the_ex_ante_te():
     te = np.sqrt((w - universe.bench) @ model.cov @ (w - universe.bench) * 252)
     assert te <= 0.03 * (1 + 1e-4)
     assert (w[~universe.buyable & ~universe.halted] == 0).all()
+
+
+@pytest.mark.parametrize("te", [0.05, 1.0])
+def test_direct_stage_c_equals_the_lexicographic_sequence_when_limits_are_reachable(te):
+    universe, model, policy = _setup(te=te)
+    rng = np.random.default_rng(11)
+    raw = np.where(universe.buyable, rng.uniform(0.5, 1.5, universe.n), 0.0)
+    target = pd.Series(raw, index=list(universe.symbols))
+    target = 0.97 * target / target.sum()
+    kw = dict(universe=universe, risk_model=model, target=target, max_turnover=1.5,
+              max_tracking_error=policy.max_tracking_error_pct, market_impact_bps=15.0,
+              commission_per_trade=5.0)
+    fast = solve_trade_path(**kw)
+    full = solve_trade_path(**kw, direct_attempt=False)
+    skipped = "skipped (limits reachable)"
+    assert fast.statuses == {"a_min_turnover": skipped, "b_min_te": skipped, "c_direct": "optimal"}
+    assert full.turnover_limit_met and full.te_limit_met and "c_direct" not in full.statuses
+    np.testing.assert_array_equal(fast.weights.to_numpy(), full.weights.to_numpy())
+    assert (fast.turnover, fast.cash_weight, fast.turnover_bound, fast.te_bound) == (
+        full.turnover, full.cash_weight, full.turnover_bound, full.te_bound)
+    assert fast.min_turnover_needed is None and fast.te_min_achievable is None
+    assert fast.turnover_needed_for_te is None and fast.te_min_unbounded is None
+    assert fast.warnings == full.warnings

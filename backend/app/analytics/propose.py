@@ -104,6 +104,10 @@ def proposal_id_for(inputs: RebalanceInputs, universe: Universe) -> str:
     return sha256_hex(_norm(body))
 
 
+def _round6(x: float | None) -> float | None:
+    return None if x is None else round(x, 6)
+
+
 def _pct_str(x: float | None) -> str | None:
     return None if x is None else ("inf" if x == float("inf") else str(pct(float(x))))
 
@@ -185,7 +189,7 @@ def build_proposal_timed(
     lap("trade_path")
     log.info("optimizer.trade_path.solved", turnover=round(path.turnover, 6),
              turnover_bound=round(path.turnover_bound, 6), te_bound=round(path.te_bound, 6),
-             min_turnover_needed=round(path.min_turnover_needed, 6), statuses=path.statuses)
+             min_turnover_needed=_round6(path.min_turnover_needed), statuses=path.statuses)
     tl = build_trades(
         universe=universe, weights=path.weights.to_numpy(), commission_per_trade=dft.commission_per_trade,
         market_impact_bps=dft.market_impact_bps, min_trade_value=dft.min_trade_value,

@@ -16,6 +16,12 @@ lexicographic stages
         limit, ``min TO s.t. TE ≤ limit`` says what turnover the limit would need;
     (c) ``min ‖w − t‖²_Σ,annual + cost_weight·κ·TO + ε‖w − t‖²`` under both bounds.
 
+exact fast path
+    (c) is first tried directly at the policy's bounds (``max_turnover``, the TE limit), reinvestment floor
+    kept. Its feasibility implies ``TO* ≤ max_turnover`` and ``TE* ≤ limit``, i.e. (a) and (b) would choose
+    exactly those bounds, so an ``optimal`` answer *is* the lexicographic one and (a), (b) are skipped
+    (statuses ``skipped (limits reachable)``; TO*, TE* left ``None``). Otherwise the full sequence runs.
+
 Only the buyable names are variables: every other weight is fixed by levels 1–2 (halted at ``w0``, the
 rest at 0), so its share of turnover, sector sums and risk is a constant. The risk terms are exact
 second-order cones in the buyable names alone: with ``Σ_BB = L Lᵀ`` (Cholesky) and the fixed part
@@ -66,8 +72,8 @@ class TradePath:
 
     * ``turnover_bound``: total turnover allowed (fraction; policy limit or the minimum levels 1–3 need);
     * ``te_bound``: annual TE allowed (fraction);
-    * ``min_turnover_needed``: TO* of stage (a) (fraction);
-    * ``te_min_achievable``: TE* of stage (b), annual (fraction);
+    * ``min_turnover_needed``: TO* of stage (a) (fraction), ``None`` when (a) was skipped (limits reachable);
+    * ``te_min_achievable``: TE* of stage (b), annual (fraction), ``None`` when (b) was skipped;
     * ``turnover_needed_for_te``: turnover the TE limit would need (fraction), ``None`` if not asked,
       ``math.inf`` if no turnover reaches it under the caps;
     * ``te_min_unbounded``: smallest TE at any turnover (annual), when the limit is out of reach.
@@ -78,8 +84,8 @@ class TradePath:
     turnover: float
     turnover_bound: float
     te_bound: float
-    min_turnover_needed: float
-    te_min_achievable: float
+    min_turnover_needed: float | None
+    te_min_achievable: float | None
     turnover_needed_for_te: float | None
     te_min_unbounded: float | None
     turnover_limit_met: bool
@@ -189,18 +195,23 @@ class _Problem:
         return self.cp.sum_squares(self.y - centre[0])
 
 
-def _solve(cp, objective, constraints, stage: str, statuses: dict[str, str], options: dict[str, Any]):
+def _solve(cp, objective, constraints, stage: str, statuses: dict[str, str], options: dict[str, Any], *,
+           strict: bool = True):
+    """The solved problem, ``None`` if infeasible; ``strict=False``: also ``None`` on any other failure."""
     prob = cp.Problem(objective, constraints)
     try:
         with warnings_module.catch_warnings():
             warnings_module.simplefilter("ignore")  # "may be inaccurate": the status says it, recorded below
             prob.solve(solver=SOLVER, **options)
     except cp.error.SolverError as exc:
+        if not strict:
+            statuses[stage] = f"solver failed ({exc})"
+            return None
         raise SolverError(f"trade path stage {stage}: {SOLVER} failed ({exc})", stage=stage, tried=[SOLVER]) from exc
     statuses[stage] = prob.status
     if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         return prob
-    if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+    if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) or not strict:
         return None
     raise SolverError(
         f"trade path stage {stage}: {SOLVER} returned status {prob.status!r}", stage=stage, tried=[SOLVER]
@@ -222,6 +233,7 @@ def solve_trade_path(
     commission_per_trade: float = 0.0,
     cost_weight: float = 1.0,
     annualization: int = 252,
+    direct_attempt: bool = True,
 ) -> TradePath:
     """Post-trade weights per the constraint hierarchy (see the module docstring).
 
@@ -229,7 +241,9 @@ def solve_trade_path(
     * ``max_turnover``: Σ|trade value| / value before, fraction (0.20 = 20 %);
     * ``max_tracking_error``: annual TE, fraction (0.02 = 2 %);
     * ``market_impact_bps``: basis points of |trade value|; ``commission_per_trade``: currency;
-    * ``cost_weight``: weight of the linear cost estimate in the final objective.
+    * ``cost_weight``: weight of the linear cost estimate in the final objective;
+    * ``direct_attempt``: try (c) at the policy bounds first (exact, see the module docstring); ``False``
+      always runs the full sequence (for checks).
 
     Raises :class:`SolverError` if CLARABEL fails or a problem the hierarchy guarantees feasible is not.
     """
@@ -261,6 +275,31 @@ def solve_trade_path(
     def problem(with_risk: bool = True) -> _Problem:
         return _Problem(cp, universe, red, impact=kappa, reserve=reserve, floor=floor, with_risk=with_risk)
 
+    def toward_target(to_bound: float, te_bound: float, stage: str, stats: dict[str, str], *, strict: bool):
+        """Stage (c) under both bounds: ``(problem, solved)``, ``solved`` None if infeasible."""
+        p = problem()
+        objective = cp.Minimize(
+            p.risk_distance_sq(c_target) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(p.w - t[red.B])
+        )
+        cons = p.constraints + [p.to <= to_bound, p.te(c_bench) <= te_bound]
+        return p, _solve(cp, objective, cons, stage, stats, opts, strict=strict)
+
+    te_limit = max_tracking_error * TE_ROUNDING_MARGIN
+    # direct attempt: (c) at the policy's own bounds, reinvestment floor kept. If that is feasible, then (a)
+    # (same constraints, floor kept) has TO* <= max_turnover and (b) has TE* <= te_limit, so the sequence
+    # below would pick exactly these bounds and solve exactly this problem: its answer, without (a) and (b).
+    # Anything but `optimal` (infeasible, inaccurate, solver failure): the full sequence, unchanged.
+    direct: dict[str, str] = {}
+    res = None
+    if direct_attempt:
+        p, res = toward_target(max_turnover, te_limit, "c_direct", direct, strict=False)
+    if res is not None and direct["c_direct"] == cp.OPTIMAL:
+        skipped = "skipped (limits reachable)"
+        statuses.update(a_min_turnover=skipped, b_min_te=skipped, c_direct=cp.OPTIMAL)
+        return _result(universe, red, p, kappa, to_bound=max_turnover, te_bound=te_limit, to_star=None,
+                       te_star=None, to_needed=None, te_unbounded=None, turnover_limit_met=True,
+                       te_limit_met=True, statuses=statuses, warnings=warnings)
+
     # (a) minimum turnover the hard levels need
     p = problem(with_risk=False)
     res = _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", statuses, opts)
@@ -285,7 +324,6 @@ def solve_trade_path(
         raise SolverError("trade path stage b: infeasible although stage a was feasible", stage="b_min_te",
                           tried=[SOLVER])
     te_star = max(float(res.value), 0.0)
-    te_limit = max_tracking_error * TE_ROUNDING_MARGIN
     te_limit_met = te_star <= te_limit + 1e-12 * ann
     te_bound = te_limit if te_limit_met else _slack(te_star, te_abs_slack)
     to_needed: float | None = None
@@ -303,17 +341,24 @@ def solve_trade_path(
             te_unbounded = float(res.value) if res is not None else None
 
     # (c) closest to the target in the risk metric, net of costs
-    p = problem()
-    objective = cp.Minimize(
-        p.risk_distance_sq(c_target) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(p.w - t[red.B])
-    )
-    cons = p.constraints + [p.to <= to_bound, p.te(c_bench) <= te_bound]
-    res = _solve(cp, objective, cons, "c_toward_target", statuses, opts)
+    p, res = toward_target(to_bound, te_bound, "c_toward_target", statuses, strict=True)
     if res is None:
         raise SolverError("trade path stage c: infeasible although stages a and b were feasible",
                           stage="c_toward_target", tried=[SOLVER])
     if any(s == cp.OPTIMAL_INACCURATE for s in statuses.values()):
         warnings.append("a trade-path stage solved only to reduced accuracy (optimal_inaccurate)")
+    statuses.update(direct)  # the direct attempt's status (not optimal), recorded after the check above
+    return _result(universe, red, p, kappa, to_bound=to_bound, te_bound=te_bound, to_star=to_star,
+                   te_star=te_star, to_needed=to_needed, te_unbounded=te_unbounded,
+                   turnover_limit_met=turnover_limit_met, te_limit_met=te_limit_met, statuses=statuses,
+                   warnings=warnings)
+
+
+def _result(universe: Universe, red: _Reduced, p: _Problem, kappa: float, *, to_bound: float, te_bound: float,
+            to_star: float | None, te_star: float | None, to_needed: float | None, te_unbounded: float | None,
+            turnover_limit_met: bool, te_limit_met: bool, statuses: dict[str, str],
+            warnings: list[str]) -> TradePath:
+    """The :class:`TradePath` from a solved stage-(c) problem."""
     w_b = np.asarray(p.w.value, dtype=float).reshape(-1)  # w0 + u - v: a wash (u_i, v_i > 0) nets out
     w_b[w_b < WEIGHT_EPS] = 0.0
     w = red.full(w_b)
