@@ -3,9 +3,17 @@
 
 For each size N a seeded factor model (market + 11 GICS sector factors + 3 style factors + idiosyncratic
 noise) gives 756 + 1 daily closes; quality scores (some below the policy minimum), a cap-weighted-looking
-benchmark over all N names and a portfolio of 35-80 names with cash are written into a temporary SQLite
-file through the validated :class:`~app.seeding.SeedBundle` / ``apply_seed_bundle`` path (setup, reported
-apart). Then the agent proposes trades under ``quality_focused``, timed per stage:
+benchmark over all N names and a portfolio with cash are written into a temporary SQLite file through the
+validated :class:`~app.seeding.SeedBundle` / ``apply_seed_bundle`` path (setup, reported apart). Two cases
+(``--case``, default both, one table each):
+
+* ``unreachable``: 35-80 held names, about 28 % of the universe below the quality minimum; the 2 % TE limit
+  is out of reach, so the trade path runs its full lexicographic sequence (a), (b), extra TE solves, (c);
+* ``reachable``: an index-like book (every name held at its benchmark weight times log-normal noise), about
+  3 % of names below the quality minimum; both policy limits are reachable, so the trade path's direct
+  attempt of stage (c) at the policy bounds is optimal and (a), (b) are skipped.
+
+Then the agent proposes trades under ``quality_focused``, timed per stage:
 
 * ``load``      the agent's ``gather_inputs`` (repositories, SQLite);
 * ``estimate``  universe + daily returns + Riskfolio estimators (risk model);
@@ -20,7 +28,8 @@ N = 50 runs first. Memory: ``tracemalloc`` peak of one extra, separately run pro
 numpy allocations; tracemalloc slows Python code, so that run is not timed) and the process's max RSS
 (``resource.getrusage``, whole process so far).
 
-Usage: ``python bench/bench_propose.py [--sizes 50,500,2000] [--repeat 1] [--seed 7] [--no-tracemalloc]``
+Usage: ``python bench/bench_propose.py [--sizes 50,500,2000] [--repeat 1] [--seed 7] [--case both]
+[--no-tracemalloc]``
 """
 
 from __future__ import annotations
@@ -54,6 +63,7 @@ POLICY_ID = "quality_focused"
 PORTFOLIO_ID = "BENCH"
 BENCHMARK_ID = "BENCH_IDX"
 PORTFOLIO_VALUE = 10_000_000.0
+CASES = ("unreachable", "reachable")
 STAGES = ("load", "estimate", "target", "path", "decimals", "persist")
 #: load / persist seconds of the latest call, written by the bench's wrappers (see Bench._instrument)
 _SECONDS: dict[str, float] = {}
@@ -71,8 +81,8 @@ class Synthetic:
     cash: Decimal
 
 
-def synthesize(n: int, seed: int) -> Synthetic:
-    """A seeded factor-model universe of ``n`` names (see the module docstring)."""
+def synthesize(n: int, seed: int, case: str = "unreachable") -> Synthetic:
+    """A seeded factor-model universe of ``n`` names, portfolio per ``case`` (see the module docstring)."""
     import pandas as pd
 
     rng = np.random.default_rng([seed, n])
@@ -100,6 +110,9 @@ def synthesize(n: int, seed: int) -> Synthetic:
     closes = np.maximum(np.round(closes, 2), 0.01)
     dates = pd.bdate_range(end="2024-12-31", periods=t + 1)
     quality = np.round(rng.uniform(4.5, 9.9, size=n), 1)  # about 28 % below quality_focused's 6.0
+    if case == "reachable":  # about 3 % below the minimum (drawn after the above: same prices either way)
+        quality = np.where(rng.uniform(size=n) < 0.03, np.round(rng.uniform(4.5, 5.9, size=n), 1),
+                           np.round(rng.uniform(6.0, 9.9, size=n), 1))
 
     # benchmark: log-normal "caps", 10 dp, the largest absorbs the rounding so the sum is exactly 1
     caps = np.exp(rng.normal(0.0, 1.0, size=n))
@@ -108,10 +121,15 @@ def synthesize(n: int, seed: int) -> Synthetic:
     top = int(np.argmax(raw))
     bench[top] += Decimal(1) - sum(bench, Decimal(0))
 
-    # holdings: 35-80 names (some below the quality minimum: forced exits), about 3 % cash
-    h = min(80, max(20, int(0.7 * n)))
-    held = np.sort(rng.choice(n, size=h, replace=False))
-    w = np.exp(rng.normal(0.0, 0.6, size=h))
+    # unreachable: 35-80 names (some below the quality minimum: forced exits), about 3 % cash;
+    # reachable: every name at its benchmark weight times log-normal noise, about 3 % cash
+    if case == "reachable":
+        held = np.arange(n)
+        w = raw * np.exp(rng.normal(0.0, 0.3, size=n))
+    else:
+        h = min(80, max(20, int(0.7 * n)))
+        held = np.sort(rng.choice(n, size=h, replace=False))
+        w = np.exp(rng.normal(0.0, 0.6, size=h))
     w = 0.97 * w / w.sum()
     last = closes[-1]
     holdings = {}
@@ -186,9 +204,9 @@ def seed_bundle(u: Synthetic):  # noqa: ANN201 - SeedBundle
 class Bench:
     """One SQLite file with one synthetic universe, and the agent on it."""
 
-    def __init__(self, n: int, seed: int, workdir: Path) -> None:
-        self.n, self.seed, self.workdir = n, seed, workdir
-        self.url = f"sqlite+aiosqlite:///{workdir / f'bench_{n}_{seed}.sqlite3'}"
+    def __init__(self, n: int, seed: int, workdir: Path, case: str = "unreachable") -> None:
+        self.n, self.seed, self.workdir, self.case = n, seed, workdir, case
+        self.url = f"sqlite+aiosqlite:///{workdir / f'bench_{case}_{n}_{seed}.sqlite3'}"
 
     async def setup(self) -> float:
         from app.agents.optimizer import OptimizerAgent
@@ -197,7 +215,7 @@ class Bench:
         from app.seeding import apply_seed_bundle
 
         t0 = time.perf_counter()
-        bundle, self.pack_id = seed_bundle(synthesize(self.n, self.seed))
+        bundle, self.pack_id = seed_bundle(synthesize(self.n, self.seed, self.case))
         self.engine = make_engine(self.url)
         await upgrade_to_head(self.engine)
         self.session_factory = make_session_factory(self.engine)
@@ -303,6 +321,9 @@ async def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="50,500,2000", help="comma-separated N (default 50,500,2000)")
     ap.add_argument("--repeat", type=int, default=1, help="timed runs per size; the table shows the fastest")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--case", choices=(*CASES, "both"), default="both",
+                    help="unreachable: TE limit out of reach (full sequence); reachable: both limits "
+                         "reachable (direct stage c); both (default): one table each")
     ap.add_argument("--no-tracemalloc", action="store_true", help="skip the (extra, untimed) traced run")
     ap.add_argument("--keep", action="store_true", help="keep the SQLite files (path printed)")
     args = ap.parse_args(argv)
@@ -327,39 +348,43 @@ async def main(argv: list[str] | None = None) -> int:
     await warm.run()  # warm-up: first-call costs (cvxpy/Clarabel code paths, SQLAlchemy compilation caches)
     await warm.close()
 
-    rows = []
-    for n in sizes:
-        b = Bench(n, args.seed, workdir)
-        setup = await b.setup()
-        runs = []
-        proposal = None
-        for _ in range(args.repeat):
-            r, proposal = await b.run()
-            runs.append(r)
-        best = min(runs, key=lambda r: r["total"])
-        peak = float("nan") if args.no_tracemalloc else await b.traced_peak()
-        s = proposal.summary
-        rows.append((n, setup, best, peak, max_rss_mib(), len(proposal.trades), s, proposal))
-        print(f"N={n}: setup {setup:.1f} s, total {best['total']:.2f} s, {len(proposal.trades)} trades, "
-              f"turnover {s.turnover_pct} %, TE {s.te_before_pct} -> {s.te_after_pct} %, "
-              f"all limits met: {s.all_constraints_satisfied}", flush=True)
-        await b.close()
+    for case in (CASES if args.case == "both" else (args.case,)):
+        rows = []
+        for n in sizes:
+            b = Bench(n, args.seed, workdir, case)
+            setup = await b.setup()
+            runs = []
+            proposal = None
+            for _ in range(args.repeat):
+                r, proposal = await b.run()
+                runs.append(r)
+            best = min(runs, key=lambda r: r["total"])
+            peak = float("nan") if args.no_tracemalloc else await b.traced_peak()
+            s = proposal.summary
+            rows.append((n, setup, best, peak, max_rss_mib(), len(proposal.trades), s, proposal))
+            print(f"[{case}] N={n}: setup {setup:.1f} s, total {best['total']:.2f} s, "
+                  f"{len(proposal.trades)} trades, "
+                  f"turnover {s.turnover_pct} %, TE {s.te_before_pct} -> {s.te_after_pct} %, "
+                  f"all limits met: {s.all_constraints_satisfied}", flush=True)
+            await b.close()
 
-    head = f"{'N':>6} " + " ".join(f"{k:>9}" for k in (*STAGES, "total")) + f" {'tm-peak':>9} {'maxRSS':>8} {'setup':>7}"
-    print()
-    print("seconds per stage (fastest of", args.repeat, "run(s); imports excluded; memory in MiB)")
-    print(head)
-    print("-" * len(head))
-    for n, setup, best, peak, rss, _, _, _ in rows:
-        print(f"{n:>6} " + " ".join(f"{best[k]:>9.3f}" for k in (*STAGES, "total"))
-              + f" {peak:>9.1f} {rss:>8.0f} {setup:>7.1f}")
-    print()
-    for n, *_, proposal in rows:
-        st = proposal.metadata.get("stages", {})
-        print(f"N={n}: target {st.get('target')}, trade path {st.get('trade_path')}")
-        for w in proposal.warnings:
-            if "dropped" not in w:
-                print(f"    warning: {w}")
+        head = (f"{'N':>6} " + " ".join(f"{k:>9}" for k in (*STAGES, "total"))
+                + f" {'tm-peak':>9} {'maxRSS':>8} {'setup':>7}")
+        print()
+        print(f"case {case}: seconds per stage (fastest of {args.repeat} run(s); imports excluded; "
+              "memory in MiB)")
+        print(head)
+        print("-" * len(head))
+        for n, setup, best, peak, rss, _, _, _ in rows:
+            print(f"{n:>6} " + " ".join(f"{best[k]:>9.3f}" for k in (*STAGES, "total"))
+                  + f" {peak:>9.1f} {rss:>8.0f} {setup:>7.1f}")
+        print()
+        for n, *_, proposal in rows:
+            st = proposal.metadata.get("stages", {})
+            print(f"N={n}: target {st.get('target')}, trade path {st.get('trade_path')}")
+            for w in proposal.warnings:
+                if "dropped" not in w:
+                    print(f"    warning: {w}")
     if not args.keep:
         for f in workdir.glob("*"):
             f.unlink()
