@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.agents.base import CapabilityArgs
+from app.agents.base import CapabilityArgs, context_pack
 from app.core.context import RequestCtx
-from app.core.errors import InputError, PricingPackError
+from app.core.errors import InputError
 from app.domain.allocation import FrontierOutput, OptimizationOutput
 from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure, UncertaintySet
 from app.domain.models import PricingPack
@@ -93,14 +93,10 @@ async def gather_allocation_inputs(
         BenchmarkRepository,
         ConstraintDefaultsRepository,
         PortfolioRepository,
-        PricingPackRepository,
         SecurityRepository,
     )
 
-    if not ctx.pricing_pack_id:
-        raise PricingPackError("the request context names no pricing pack")
-    packs = PricingPackRepository(session)
-    pack = await packs.get(ctx.pricing_pack_id)
+    packs, pack = await context_pack(session, ctx)
     history = await packs.history(pack.id, symbols=list(args.symbols) if args.symbols else None)
     symbols = list(history.columns)
     securities = await SecurityRepository(session).get_many(symbols)

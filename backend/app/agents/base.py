@@ -181,3 +181,21 @@ class Agent:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: {', '.join(s.name for s in self.declared_capabilities())}>"
+
+
+async def context_pack(session: "AsyncSession", ctx: "RequestCtx") -> tuple[Any, Any]:
+    """The pricing pack named by ``ctx`` and its repository: ``(PricingPackRepository, PricingPack)``.
+
+    Refuses (PricingPackError) a context without a pack, and an unsealed pack unless
+    ``ctx.require_sealed_pack`` is off; an unknown id raises UnknownPricingPackError.
+    """
+    from app.core.errors import PricingPackError
+    from app.db.repositories import PricingPackRepository
+
+    if not ctx.pricing_pack_id:
+        raise PricingPackError("the request context names no pricing pack")
+    packs = PricingPackRepository(session)
+    pack = await packs.get(ctx.pricing_pack_id)
+    if ctx.require_sealed_pack and not pack.sealed:
+        raise PricingPackError(f"pricing pack {pack.id!r} is not sealed; seal it before using it")
+    return packs, pack

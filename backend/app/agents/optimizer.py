@@ -25,7 +25,7 @@ import structlog
 from pydantic import Field
 
 from app.agents.allocation import FrontierArgs, OptimizeArgs
-from app.agents.base import Agent, CapabilityArgs, capability
+from app.agents.base import Agent, CapabilityArgs, capability, context_pack
 from app.analytics.inputs import RebalanceInputs, RebalanceOptions
 from app.core.context import RequestCtx
 from app.core.errors import PricingPackError
@@ -82,16 +82,10 @@ class OptimizerAgent(Agent):
             ConstraintDefaultsRepository,
             PolicyRepository,
             PortfolioRepository,
-            PricingPackRepository,
             SecurityRepository,
         )
 
-        if not ctx.pricing_pack_id:
-            raise PricingPackError("the request context names no pricing pack")
-        packs = PricingPackRepository(session)
-        pack = await packs.get(ctx.pricing_pack_id)
-        if ctx.require_sealed_pack and not pack.sealed:
-            raise PricingPackError(f"pricing pack {pack.id!r} is not sealed; seal it before proposing trades")
+        packs, pack = await context_pack(session, ctx)
         policy = await PolicyRepository(session).get(policy_id, version=policy_version)
         portfolio = await PortfolioRepository(session).get(portfolio_id)
         if not portfolio.benchmark_id:

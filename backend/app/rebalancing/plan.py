@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -41,7 +41,6 @@ from app.domain.rebalancing import (
     PlannedTrade,
     RebalancePlan,
     RebalanceSettings,
-    TargetSource,
     TaxLot,
     TradePurpose,
     Transaction,
