@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Mapping
@@ -11,6 +9,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from app.core.quiet import quiet
 from app.core.errors import InputError
 from app.domain.enums import CovEstimator, MeanEstimator
 from app.analytics.expected_returns import apply_forecasts, benchmark_vector, capm_mean
@@ -102,8 +101,7 @@ def estimate_risk_model(
     if t < 2 or n < 1:
         raise InputError(f"need at least 2 returns and 1 asset, got {t}x{n}")
     warnings: list[str] = []
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink):
+    with quiet(ignore_warnings=False):
         if mean_method in (MeanEstimator.CAPM, MeanEstimator.USER):
             mu = returns.mean().to_numpy(dtype=float)
         else:

@@ -6,13 +6,12 @@ stepwise selection keeps at p < 0.05); ``Σ = B Σ_F Bᵀ + diag(residual varian
 
 from __future__ import annotations
 
-import contextlib
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from app.core.quiet import quiet
 from app.core.errors import InputError
 
 
@@ -49,7 +48,7 @@ def factor_covariance(*, returns: pd.DataFrame, factors: pd.DataFrame) -> Factor
     if factors.shape[1] < 1:
         raise InputError("factor model needs at least one factor")
     x = align_factor_returns(returns=returns, factors=factors)
-    with contextlib.redirect_stdout(io.StringIO()):
+    with quiet(ignore_warnings=False):
         _mu, cov, _ret, loadings, _s, _k = rp.risk_factors(
             x, returns, const=True, feature_selection="stepwise", stepwise="Forward"
         )

@@ -23,16 +23,15 @@ only as ``G.T @ w``, checked in its source) or else by the principal root throug
 from __future__ import annotations
 
 import contextlib
-import io
 import sys
 import threading
-import warnings as warnings_module
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from app.core.quiet import quiet
 from app.analytics.estimators import RiskModel
 from app.analytics.riskfolio_map import TARGET_MODELS, riskfolio_code
 from app.analytics.trade_path import clarabel_options
@@ -352,9 +351,7 @@ def solve_target(
             port.benchindex = te_bench
             port.allowTE = True
             port.TE = float(max_tracking_error) / np.sqrt(annualization)
-        sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), warnings_module.catch_warnings(), _psd_sqrtm_for(cov_act):
-            warnings_module.simplefilter("ignore")  # cvxpy deprecation chatter from riskfolio internals
+        with quiet() as sink, _psd_sqrtm_for(cov_act):  # riskfolio prints, cvxpy deprecation chatter
             try:
                 res = port.optimization(
                     model=model_code, rm=rm, obj=obj_code, rf=risk_free_rate / annualization,

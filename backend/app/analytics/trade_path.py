@@ -37,13 +37,13 @@ dense N×N quadratic form is built.
 from __future__ import annotations
 
 import math
-import warnings as warnings_module
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from app.core.quiet import quiet
 from app.analytics.estimators import RiskModel
 from app.analytics.universe import Universe
 from app.core.errors import SolverError
@@ -200,8 +200,7 @@ def _solve(cp, objective, constraints, stage: str, statuses: dict[str, str], opt
     """The solved problem, ``None`` if infeasible; ``strict=False``: also ``None`` on any other failure."""
     prob = cp.Problem(objective, constraints)
     try:
-        with warnings_module.catch_warnings():
-            warnings_module.simplefilter("ignore")  # "may be inaccurate": the status says it, recorded below
+        with quiet():  # "may be inaccurate": the status says it, recorded below
             prob.solve(solver=SOLVER, **options)
     except cp.error.SolverError as exc:
         if not strict:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from app.core.quiet import quiet
 from app.core.errors import InputError
 from app.domain.rebalancing import Frequency
 
@@ -42,8 +43,7 @@ def is_session(day: date, *, calendar: str = DEFAULT_CALENDAR) -> bool:
     """True when the exchange is open on ``day``."""
     cal = exchange_calendar(calendar)
     _check_range(cal, day, calendar)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         return bool(cal.is_session(day.isoformat()))
 
 
@@ -52,8 +52,7 @@ def next_session(day: date, *, calendar: str = DEFAULT_CALENDAR, strictly_after:
     cal = exchange_calendar(calendar)
     start = day + timedelta(days=1) if strictly_after else day
     _check_range(cal, start, calendar)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         return cal.date_to_session(start.isoformat(), direction="next").date()
 
 

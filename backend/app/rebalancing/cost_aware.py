@@ -17,11 +17,11 @@ full cost afterwards. Solver CLARABEL is pinned and its status checked.
 
 from __future__ import annotations
 
-import warnings as warnings_module
 from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.quiet import quiet
 from app.core.errors import SolverError
 
 SOLVER = "CLARABEL"
@@ -110,8 +110,7 @@ def solve_trade_weights(
     )
     prob = cp.Problem(objective, cons)
     try:
-        with warnings_module.catch_warnings():
-            warnings_module.simplefilter("ignore")
+        with quiet():
             prob.solve(solver=SOLVER)
     except cp.error.SolverError as exc:
         raise SolverError(f"cost-aware trade path: {SOLVER} failed ({exc})", stage="cost_aware", tried=[SOLVER]) from exc

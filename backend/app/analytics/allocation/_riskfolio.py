@@ -3,28 +3,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings as warnings_module
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from app.core.errors import SolverError
+from app.core.quiet import quiet as core_quiet
 
 SOLVER = "CLARABEL"
 #: tighter than CLARABEL's defaults (1e-8) so closed forms are met to ~1e-7 in weights
 SOLVER_PARAMS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "tol_ktratio": 1e-8}
 
 
-@contextlib.contextmanager
-def quiet():
-    """Silence Riskfolio's prints and cvxpy's deprecation chatter; yields the captured stdout."""
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), warnings_module.catch_warnings():
-        warnings_module.simplefilter("ignore")
-        yield sink
+#: silence Riskfolio's prints and cvxpy's deprecation chatter (thread-safe; yields the captured stdout)
+quiet = core_quiet
 
 
 def new_portfolio(
