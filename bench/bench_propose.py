@@ -150,17 +150,7 @@ def seed_bundle(u: Synthetic):  # noqa: ANN201 - SeedBundle
     import pandas as pd
 
     from app.core.settings import Settings
-    from app.db.repositories import frame_rows, pack_content_hash
-    from app.seeding.loader import PackData, SeedBundle, validate
-    from app.seeding.schemas import (
-        BenchmarksFile,
-        ConstraintDefaultsFile,
-        PolicyTemplatesFile,
-        PortfoliosFile,
-        PricingPacksFile,
-        QualityRatingsFile,
-        SecuritiesFile,
-    )
+    from app.seeding.loader import bundle_from_documents
 
     seeds = Settings().seeds_dir
     templates = json.loads((seeds / "policy_templates.json").read_text(encoding="utf-8"))
@@ -181,24 +171,22 @@ def seed_bundle(u: Synthetic):  # noqa: ANN201 - SeedBundle
         "id": PORTFOLIO_ID, "name": "bench portfolio", "cash": str(u.cash), "benchmark_id": BENCHMARK_ID,
         "holdings": [{"symbol": s, "shares": str(q)} for s, q in u.holdings.items()],
     }]}
-    packs = validate(PricingPacksFile, {"schema_version": "1.0", "pricing_packs": [
+    packs = {"schema_version": "1.0", "pricing_packs": [
         {"id": pack_id, "asof_date": asof.isoformat(), "prices_csv": "<synthetic>", "source": src}
-    ]}, src)
+    ]}
     cells = [[Decimal(f"{x:.2f}") for x in row] for row in u.closes]
     frame = pd.DataFrame(cells, index=pd.DatetimeIndex(u.dates, name="Date"), columns=pd.Index(u.symbols),
                          dtype=object)
-    return SeedBundle(
-        seeds_dir=ROOT,
-        securities=validate(SecuritiesFile, securities, src),
-        quality_ratings=validate(QualityRatingsFile, ratings, src),
-        benchmarks=validate(BenchmarksFile, benchmarks, src),
-        portfolios=validate(PortfoliosFile, portfolios, src),
-        policies=validate(PolicyTemplatesFile, {"schema_version": "1.0", "policies": [policy]}, src),
-        constraint_defaults=validate(ConstraintDefaultsFile, defaults, src),
-        pricing_packs=packs,
-        packs=(PackData(seed=packs.pricing_packs[0], file=src, prices=frame,
-                        content_hash=pack_content_hash(frame_rows(frame))),),
-    ), pack_id
+    documents = {
+        "securities.json": securities,
+        "quality_ratings.json": ratings,
+        "benchmarks.json": benchmarks,
+        "portfolios.json": portfolios,
+        "policy_templates.json": {"schema_version": "1.0", "policies": [policy]},
+        "constraint_defaults.json": defaults,
+        "pricing_packs.json": packs,
+    }
+    return bundle_from_documents(seeds_dir=ROOT, documents=documents, prices=frame, source=src), pack_id
 
 
 class Bench:
