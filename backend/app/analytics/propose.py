@@ -252,7 +252,8 @@ def build_proposal_timed(
                      "capacity_pct": str(pct(universe.capacity))},
         "stages": {
             "target": {"solver": target.solver, "status": target.status, "objective": target.objective,
-                       "te_constrained": target.te_constrained},
+                       "te_constrained": target.te_constrained,
+                       **({"working_set": target.working_set} if target.working_set else {})},
             "trade_path": dict(sorted(path.statuses.items())),
         },
         "trade_path": {

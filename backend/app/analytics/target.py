@@ -36,6 +36,7 @@ from app.analytics.estimators import RiskModel
 from app.analytics.riskfolio_map import TARGET_MODELS, riskfolio_code
 from app.analytics.trade_path import clarabel_options
 from app.analytics.universe import Universe
+from app.analytics.working_set import CERTIFIABLE, MAX_ROUNDS, Polytope, certify, first_working_set, grow
 from app.core.errors import InputError, SolverError
 from app.domain.enums import Model, Objective, RiskMeasure
 
@@ -43,6 +44,9 @@ SOLVER = "CLARABEL"
 WEIGHT_EPS = 1e-9
 #: Riskfolio's own TE constraint is passed only up to this many names (it doubles the dense part)
 RISKFOLIO_TE_MAX_ASSETS = 150
+#: above this many names a Classic mean-variance target (Sharpe, MinRisk, Utility) is solved on certified
+#: working sets (:mod:`app.analytics.working_set`); at or below it, in one solve over every name
+WORKING_SET_MIN_ASSETS = 150
 
 _RP_PORTFOLIO_MODULE = "riskfolio.src.Portfolio"
 _PSD_ROOT: ContextVar[tuple[np.ndarray, np.ndarray] | None] = ContextVar("psd_root", default=None)
@@ -146,6 +150,8 @@ class TargetWeights:
     warnings: tuple[str, ...] = ()
     te_constrained: bool = False
     objective: str = "Sharpe"
+    #: how a working-set solve went (see :mod:`app.analytics.working_set`), ``None`` when not used
+    working_set: str | None = None
 
 
 def _bounds(universe: Universe) -> tuple[np.ndarray, np.ndarray]:
@@ -194,6 +200,45 @@ def _clean(w: np.ndarray, universe: Universe, lower: np.ndarray, upper: np.ndarr
             if s > 0:
                 w[free] *= max(room, 0.0) / s
     return w
+
+
+def _working_set_solve(
+    attempt, obj_code: str, *, universe: Universe, risk_model: RiskModel, active: np.ndarray, lower: np.ndarray,
+    upper: np.ndarray, budget: float, rf: float, risk_aversion: float,
+) -> tuple[np.ndarray | None, str]:
+    """Riskfolio's solve on growing working sets until one is certified optimal for every active name.
+
+    ``attempt(obj_code, with_te, mask)`` solves through Riskfolio over the names in ``mask``; ``rf`` is
+    daily. Returns ``(raw weights over the universe, note)``, or ``(None, note)`` when no working set was
+    certified (the caller then solves over every name)."""
+    idx = np.flatnonzero(active)
+    cov = np.asarray(risk_model.cov)[np.ix_(idx, idx)]
+    mu = np.asarray(risk_model.mu)[idx]
+    sectors = np.array(universe.sectors)[idx]
+    groups = tuple(
+        (np.flatnonzero(sectors == sector), universe.sector_cap(sector)) for sector in sorted(set(sectors))
+    )
+    polytope = Polytope(lower=lower[idx], upper=upper[idx], groups=groups, budget=budget)
+    mask = first_working_set(objective=obj_code, mu=mu, cov=cov, rf=rf, risk_aversion=risk_aversion,
+                             polytope=polytope, max_single=universe.max_single)
+    for round_ in range(1, MAX_ROUNDS + 1):
+        if mask.all():
+            return None, f"working set grew to all {idx.size} names: solved over every name"
+        full_mask = np.zeros(universe.n, dtype=bool)
+        full_mask[idx[mask]] = True
+        res, why = attempt(obj_code, False, full_mask)
+        if res is None:
+            return None, f"working set of {int(mask.sum())} names: {why or 'no solution'}; solved over every name"
+        x = res["weights"].reindex([universe.symbols[i] for i in idx]).fillna(0.0).to_numpy(dtype=float).reshape(-1)
+        cert = certify(objective=obj_code, x=x, mu=mu, cov=cov, rf=rf, risk_aversion=risk_aversion,
+                       polytope=polytope)
+        if cert.optimal:
+            raw = np.zeros(universe.n)
+            raw[idx] = x
+            return raw, (f"{int(mask.sum())} of {idx.size} names, {round_} round(s), "
+                         f"certified relative gap {cert.rel_gap:.1e}")
+        mask = grow(mask, cert, polytope)
+    return None, f"no working set certified in {MAX_ROUNDS} rounds: solved over every name"
 
 
 #: models whose policy target comes from :mod:`app.analytics.allocation` (fully invested under the caps)
@@ -319,7 +364,6 @@ def solve_target(
     cov_act = np.asarray(risk_model.cov)[np.ix_(active, active)]
     cov_df = pd.DataFrame(cov_act, index=act_syms, columns=act_syms)
     mu_df = pd.DataFrame([np.asarray(risk_model.mu)[active]], columns=act_syms)
-    hist_returns = risk_model.returns[act_syms]
     te_returns = te_bench = None
     use_te = max_tracking_error is not None and risk_measure is RiskMeasure.MV
     if use_te and len(act_syms) > RISKFOLIO_TE_MAX_ASSETS:
@@ -336,22 +380,31 @@ def solve_target(
         te_returns = pd.DataFrame(R[:, active], columns=act_syms)
         te_bench = pd.DataFrame(R @ np.asarray(universe.bench), index=te_returns.index)
 
-    def attempt(obj_code: str, with_te: bool):
-        port = rp.Portfolio(returns=te_returns if with_te else hist_returns, sht=False)
-        port.mu = mu_df
-        port.cov = cov_df
+    def attempt(obj_code: str, with_te: bool, mask: np.ndarray | None = None):
+        """Riskfolio's solve over the names in ``mask`` (a subset of ``active``; default: all of them)."""
+        mask = active if mask is None else mask
+        names = [s for s, a in zip(syms, mask) if a]
+        if mask is active:
+            a_mat, b_mat, cov_m, mu_m = A, B, cov_act, mu_df
+        else:
+            a_mat, b_mat = _constraint_matrices(rp, universe, lower, upper, mask)
+            cov_m = np.asarray(risk_model.cov)[np.ix_(mask, mask)]
+            mu_m = pd.DataFrame([np.asarray(risk_model.mu)[mask]], columns=names)
+        port = rp.Portfolio(returns=te_returns if with_te else risk_model.returns[names], sht=False)
+        port.mu = mu_m
+        port.cov = pd.DataFrame(cov_m, index=names, columns=names)
         port.budget = budget
         port.upperlng = 1.0
-        port.ainequality = A
-        port.binequality = B
+        port.ainequality = a_mat
+        port.binequality = b_mat
         port.solvers = [SOLVER]
-        port.sol_params = {SOLVER: clarabel_options(len(act_syms))}
+        port.sol_params = {SOLVER: clarabel_options(len(names))}
         if with_te:
             port.kindbench = False  # the benchmark's "returns" over the whole universe, not just act_syms
             port.benchindex = te_bench
             port.allowTE = True
             port.TE = float(max_tracking_error) / np.sqrt(annualization)
-        with quiet() as sink, _psd_sqrtm_for(cov_act):  # riskfolio prints, cvxpy deprecation chatter
+        with quiet() as sink, _psd_sqrtm_for(cov_m):  # riskfolio prints, cvxpy deprecation chatter
             try:
                 res = port.optimization(
                     model=model_code, rm=rm, obj=obj_code, rf=risk_free_rate / annualization,
@@ -363,15 +416,36 @@ def solve_target(
             return None, sink.getvalue().strip() or "no solution"
         return res, ""
 
+    use_working_set = (
+        len(act_syms) > WORKING_SET_MIN_ASSETS and risk_measure is RiskMeasure.MV and model is Model.CLASSIC
+    )
+    working_set_note: str | None = None
+
+    def solve_once(obj_code: str, with_te: bool):
+        """``(raw weights over syms | None, why)``: on certified working sets when that applies."""
+        nonlocal working_set_note
+        if use_working_set and not with_te and obj_code in CERTIFIABLE:
+            raw, note = _working_set_solve(
+                attempt, obj_code, universe=universe, risk_model=risk_model, active=active, lower=lower,
+                upper=upper, budget=budget, rf=risk_free_rate / annualization, risk_aversion=risk_aversion,
+            )
+            working_set_note = note
+            if raw is not None:
+                return raw, ""
+        res, why = attempt(obj_code, with_te)
+        if res is None:
+            return None, why
+        return res["weights"].reindex(syms).fillna(0.0).to_numpy(dtype=float).reshape(-1), ""
+
     plan = [(obj, True)] if use_te else []
     plan.append((obj, False))
     if objective is not Objective.MIN_RISK:
         plan.append(("MinRisk", False))
     tried: list[str] = []
     for obj_code, with_te in plan:
-        res, why = attempt(obj_code, with_te)
+        raw, why = solve_once(obj_code, with_te)
         label = f"{model_code}/{rm}/{obj_code}" + (" with TE" if with_te else "")
-        if res is None:
+        if raw is None:
             tried.append(f"{label} [{SOLVER}]: {why}")
             continue
         if with_te is False and use_te:
@@ -381,7 +455,6 @@ def solve_target(
             )
         if obj_code != obj:
             warnings.append(f"objective {obj} had no solution; target falls back to {obj_code}")
-        raw = res["weights"].reindex(syms).to_numpy(dtype=float)
         w = _clean(raw, universe, lower, upper)
         return TargetWeights(
             weights=pd.Series(w, index=syms),
@@ -391,6 +464,7 @@ def solve_target(
             warnings=tuple(warnings),
             te_constrained=with_te,
             objective=obj_code,
+            working_set=working_set_note,
         )
     raise SolverError(
         "target optimisation failed: " + "; ".join(tried), stage="target", tried=tried
