@@ -12,51 +12,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from app.analytics.estimators import RiskModel
+from analytics_builders import synthetic_universe as _setup
 from app.analytics.target import _psd_sqrtm_for, _riskfolio_uses_root_transposed, solve_target
 from app.analytics.trade_path import _Reduced, solve_trade_path
-from app.analytics.universe import build_universe
-from app.domain.enums import CovEstimator, MeanEstimator, SecurityStatus
-from app.domain.models import Policy, Security
-
-SECTORS = ("Energy", "Financials", "Health Care", "Information Technology")
-
-
-def _setup(n: int = 24, seed: int = 3, *, te: float = 0.03, halted: int = 1, low_quality: int = 4):
-    rng = np.random.default_rng(seed)
-    syms = tuple(f"S{i:02d}" for i in range(n))
-    t = 300
-    market = rng.normal(0.0004, 0.01, size=t)
-    rets = np.outer(market, rng.normal(1, 0.2, size=n)) + rng.normal(size=(t, n)) * rng.uniform(0.008, 0.02, n)
-    returns = pd.DataFrame(rets, columns=list(syms))
-    cov = np.cov(rets, rowvar=False)
-    mu = rets.mean(axis=0)
-    model = RiskModel(symbols=syms, mu=mu, cov=cov, factor=np.linalg.cholesky(cov).T, returns=returns,
-                      asof=date(2024, 12, 31), lookback_days=t, cov_method=CovEstimator.HIST,
-                      mean_method=MeanEstimator.HIST)
-    quality = {s: (4.0 if i < low_quality else 8.0) for i, s in enumerate(syms)}
-    secs = {
-        s: Security(symbol=s, name=s, sector=SECTORS[i % len(SECTORS)],
-                    status=SecurityStatus.HALTED if low_quality <= i < low_quality + halted else SecurityStatus.ACTIVE)
-        for i, s in enumerate(syms)
-    }
-    held = {s: Decimal(int(rng.integers(50, 400))) for s in syms[: n // 2]}
-    prices = {s: Decimal(str(round(float(rng.uniform(20, 200)), 2))) for s in syms}
-    bench = rng.uniform(0.5, 1.5, size=n)
-    bench = bench / bench.sum()
-    policy = Policy(id="p", name="p", min_quality_score=6.0, max_single_position_pct=0.12, max_sector_pct=0.35,
-                    max_tracking_error_pct=te, max_turnover_pct=0.3)
-    universe = build_universe(benchmark=dict(zip(syms, bench)), holdings=held, cash=Decimal("5000"),
-                              securities=secs, quality=quality, asof_prices=prices, policy=policy)
-    return universe, model, policy
-
 
 def test_reduced_risk_terms_equal_the_full_quadratic_form():
     universe, model, _ = _setup()
@@ -78,7 +41,9 @@ def test_trade_path_meets_the_hierarchy_with_the_reduced_problem():
                             max_tracking_error=policy.max_tracking_error_pct, market_impact_bps=15.0,
                             commission_per_trade=5.0)
     w = path.weights.to_numpy()
-    assert path.statuses.pop("c_direct") == "infeasible"  # TE limit out of reach: the full sequence ran
+    # TE limit out of reach: the full sequence ran (the direct attempt only when turnover was reachable)
+    assert path.statuses.pop("c_direct", None) == ("infeasible" if path.turnover_limit_met else None)
+    assert not path.te_limit_met and path.turnover_needed_for_te is not None
     assert all(s == "optimal" for s in path.statuses.values()), path.statuses
     assert (w >= 0).all()
     np.testing.assert_array_equal(w[universe.halted], universe.w0[universe.halted])
@@ -144,11 +109,11 @@ def test_direct_stage_c_equals_the_lexicographic_sequence_when_limits_are_reacha
     fast = solve_trade_path(**kw)
     full = solve_trade_path(**kw, direct_attempt=False)
     skipped = "skipped (limits reachable)"
-    assert fast.statuses == {"a_min_turnover": skipped, "b_min_te": skipped, "c_direct": "optimal"}
+    assert fast.statuses == {"a_min_turnover": "optimal", "b_min_te": skipped, "c_direct": "optimal"}
     assert full.turnover_limit_met and full.te_limit_met and "c_direct" not in full.statuses
     np.testing.assert_array_equal(fast.weights.to_numpy(), full.weights.to_numpy())
     assert (fast.turnover, fast.cash_weight, fast.turnover_bound, fast.te_bound) == (
         full.turnover, full.cash_weight, full.turnover_bound, full.te_bound)
-    assert fast.min_turnover_needed is None and fast.te_min_achievable is None
+    assert fast.min_turnover_needed == full.min_turnover_needed and fast.te_min_achievable is None
     assert fast.turnover_needed_for_te is None and fast.te_min_unbounded is None
     assert fast.warnings == full.warnings

@@ -17,10 +17,12 @@ lexicographic stages
     (c) ``min ‖w − t‖²_Σ,annual + cost_weight·κ·TO + ε‖w − t‖²`` under both bounds.
 
 exact fast path
-    (c) is first tried directly at the policy's bounds (``max_turnover``, the TE limit), reinvestment floor
-    kept. Its feasibility implies ``TO* ≤ max_turnover`` and ``TE* ≤ limit``, i.e. (a) and (b) would choose
-    exactly those bounds, so an ``optimal`` answer *is* the lexicographic one and (a), (b) are skipped
-    (statuses ``skipped (limits reachable)``; TO*, TE* left ``None``). Otherwise the full sequence runs.
+    (a) is a linear programme (no risk term) and always runs first. When ``TO* ≤ max_turnover``, (c) is
+    tried directly at the policy's bounds (``max_turnover``, the TE limit), with (a)'s reinvestment floor.
+    Its feasibility implies ``TE* ≤ limit`` within ``max_turnover``, i.e. (b) would choose exactly those
+    bounds, so an ``optimal`` answer *is* the lexicographic one and (b) is skipped (status ``skipped (limits
+    reachable)``; TE* left ``None``). Otherwise (``TO*`` over the limit, or the direct attempt not optimal)
+    the full sequence runs.
 
 Only the buyable names are variables: every other weight is fixed by levels 1–2 (halted at ``w0``, the
 rest at 0), so its share of turnover, sector sums and risk is a constant. The risk terms are exact
@@ -37,13 +39,13 @@ dense N×N quadratic form is built.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from app.core.quiet import quiet
 from app.analytics.estimators import RiskModel
 from app.analytics.universe import Universe
 from app.core.errors import SolverError
@@ -72,7 +74,7 @@ class TradePath:
 
     * ``turnover_bound``: total turnover allowed (fraction; policy limit or the minimum levels 1–3 need);
     * ``te_bound``: annual TE allowed (fraction);
-    * ``min_turnover_needed``: TO* of stage (a) (fraction), ``None`` when (a) was skipped (limits reachable);
+    * ``min_turnover_needed``: TO* of stage (a) (fraction);
     * ``te_min_achievable``: TE* of stage (b), annual (fraction), ``None`` when (b) was skipped;
     * ``turnover_needed_for_te``: turnover the TE limit would need (fraction), ``None`` if not asked,
       ``math.inf`` if no turnover reaches it under the caps;
@@ -195,26 +197,48 @@ class _Problem:
         return self.cp.sum_squares(self.y - centre[0])
 
 
-def _solve(cp, objective, constraints, stage: str, statuses: dict[str, str], options: dict[str, Any], *,
-           strict: bool = True):
-    """The solved problem, ``None`` if infeasible; ``strict=False``: also ``None`` on any other failure."""
+@dataclass(frozen=True, eq=False)
+class _Stage:
+    """One solved (or failed) stage: the cvxpy problem (variables hold the solution when ``solved``) and
+    the status as recorded in the proposal's metadata."""
+
+    problem: _Problem | None
+    prob: Any
+    status: str
+
+    @property
+    def solved(self) -> bool:
+        return self.status in ("optimal", "optimal_inaccurate")
+
+    @property
+    def value(self) -> float:
+        return float(self.prob.value)
+
+
+def _solve(cp, objective, constraints, stage: str, options: dict[str, Any], *, problem: _Problem | None = None,
+           strict: bool = True) -> _Stage:
+    """Solve one stage with CLARABEL. Infeasible → a :class:`_Stage` that is not ``solved``; any other failure
+    raises :class:`SolverError` (``strict``) or is returned as status ``solver failed (...)``.
+
+    The solve goes through cvxpy's lower-level steps (problem data → solver → invert → unpack) rather than
+    ``Problem.solve``, which only adds a "may be inaccurate" warning (the status says it): so no
+    process-wide stdout/warnings state is touched and stages can run in threads at once."""
     prob = cp.Problem(objective, constraints)
     try:
-        with quiet():  # "may be inaccurate": the status says it, recorded below
-            prob.solve(solver=SOLVER, **options)
+        data, chain, inverse = prob.get_problem_data(SOLVER, solver_opts=options)
+        raw = chain.solver.solve_via_data(data, False, False, options)
+        solution = chain.invert(raw, inverse)
+        if solution.status not in (*cp.settings.SOLUTION_PRESENT, *cp.settings.INF_OR_UNB):
+            raise cp.error.SolverError(f"status {solution.status}")
+        prob.unpack(solution)
     except cp.error.SolverError as exc:
         if not strict:
-            statuses[stage] = f"solver failed ({exc})"
-            return None
+            return _Stage(problem, prob, f"solver failed ({exc})")
         raise SolverError(f"trade path stage {stage}: {SOLVER} failed ({exc})", stage=stage, tried=[SOLVER]) from exc
-    statuses[stage] = prob.status
-    if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        return prob
-    if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) or not strict:
-        return None
-    raise SolverError(
-        f"trade path stage {stage}: {SOLVER} returned status {prob.status!r}", stage=stage, tried=[SOLVER]
-    )
+    status = str(prob.status)
+    if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) or not strict:
+        return _Stage(problem, prob, status)
+    raise SolverError(f"trade path stage {stage}: {SOLVER} returned status {status!r}", stage=stage, tried=[SOLVER])
 
 
 def _slack(v: float, abs_slack: float = ABS_SLACK) -> float:
@@ -274,90 +298,120 @@ def solve_trade_path(
     def problem(with_risk: bool = True) -> _Problem:
         return _Problem(cp, universe, red, impact=kappa, reserve=reserve, floor=floor, with_risk=with_risk)
 
-    def toward_target(to_bound: float, te_bound: float, stage: str, stats: dict[str, str], *, strict: bool):
-        """Stage (c) under both bounds: ``(problem, solved)``, ``solved`` None if infeasible."""
+    def min_turnover() -> _Stage:
+        """(a) and the turnover the TE limit would need: ``min TO`` (optionally s.t. ``TE ≤ limit``)."""
+        p = problem(with_risk=False)
+        return _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", opts, problem=p)
+
+    def turnover_for_te() -> _Stage:
+        p = problem()
+        return _solve(cp, cp.Minimize(p.to), p.constraints + [p.te(c_bench) <= te_limit], "b_turnover_for_te",
+                      opts, problem=p)
+
+    def min_te(to_bound: float | None, stage: str) -> _Stage:
+        """(b): ``min TE`` within ``to_bound`` (``None``: at any turnover)."""
+        p = problem()
+        cons = p.constraints + ([p.to <= to_bound] if to_bound is not None else [])
+        return _solve(cp, cp.Minimize(p.te(c_bench)), cons, stage, opts, problem=p)
+
+    def toward_target(to_bound: float, te_bound: float, stage: str, *, strict: bool) -> _Stage:
+        """(c) under both bounds."""
         p = problem()
         objective = cp.Minimize(
             p.risk_distance_sq(c_target) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(p.w - t[red.B])
         )
         cons = p.constraints + [p.to <= to_bound, p.te(c_bench) <= te_bound]
-        return p, _solve(cp, objective, cons, stage, stats, opts, strict=strict)
+        return _solve(cp, objective, cons, stage, opts, problem=p, strict=strict)
 
     te_limit = max_tracking_error * TE_ROUNDING_MARGIN
-    # direct attempt: (c) at the policy's own bounds, reinvestment floor kept. If that is feasible, then (a)
-    # (same constraints, floor kept) has TO* <= max_turnover and (b) has TE* <= te_limit, so the sequence
-    # below would pick exactly these bounds and solve exactly this problem: its answer, without (a) and (b).
-    # Anything but `optimal` (infeasible, inaccurate, solver failure): the full sequence, unchanged.
-    direct: dict[str, str] = {}
-    res = None
-    if direct_attempt:
-        p, res = toward_target(max_turnover, te_limit, "c_direct", direct, strict=False)
-    if res is not None and direct["c_direct"] == cp.OPTIMAL:
-        skipped = "skipped (limits reachable)"
-        statuses.update(a_min_turnover=skipped, b_min_te=skipped, c_direct=cp.OPTIMAL)
-        return _result(universe, red, p, kappa, to_bound=max_turnover, te_bound=te_limit, to_star=None,
-                       te_star=None, to_needed=None, te_unbounded=None, turnover_limit_met=True,
-                       te_limit_met=True, statuses=statuses, warnings=warnings)
 
-    # (a) minimum turnover the hard levels need
-    p = problem(with_risk=False)
-    res = _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", statuses, opts)
-    if res is None and floor is not None:
+    # (a) minimum turnover the hard levels need (a linear programme: cheap next to the risk stages)
+    a = min_turnover()
+    if not a.solved and floor is not None:
         warnings.append("reinvesting all sale proceeds is infeasible under the caps; cash may rise")
         floor = None
-        p = problem(with_risk=False)
-        res = _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", statuses, opts)
-    if res is None:
+        a = min_turnover()
+    statuses["a_min_turnover"] = a.status
+    if not a.solved:
         raise SolverError(
             "trade path: structural constraints, forced exits and caps are jointly infeasible",
             stage="a_min_turnover", tried=[SOLVER],
         )
-    to_star = max(float(res.value), 0.0)
+    to_star = max(a.value, 0.0)
     turnover_limit_met = to_star <= max_turnover + 1e-9
     to_bound = max_turnover if turnover_limit_met else _slack(to_star)
 
-    # (b) minimum TE within that turnover
-    p = problem()
-    res = _solve(cp, cp.Minimize(p.te(c_bench)), p.constraints + [p.to <= to_bound], "b_min_te", statuses, opts)
-    if res is None:
-        raise SolverError("trade path stage b: infeasible although stage a was feasible", stage="b_min_te",
-                          tried=[SOLVER])
-    te_star = max(float(res.value), 0.0)
-    te_limit_met = te_star <= te_limit + 1e-12 * ann
-    te_bound = te_limit if te_limit_met else _slack(te_star, te_abs_slack)
-    to_needed: float | None = None
-    te_unbounded: float | None = None
-    if not te_limit_met:
-        p = problem()
-        res = _solve(cp, cp.Minimize(p.to), p.constraints + [p.te(c_bench) <= te_limit], "b_turnover_for_te",
-                     statuses, opts)
-        if res is not None:
-            to_needed = float(res.value)
-        else:
-            to_needed = math.inf
-            p = problem()
-            res = _solve(cp, cp.Minimize(p.te(c_bench)), p.constraints, "b_min_te_unbounded", statuses, opts)
-            te_unbounded = float(res.value) if res is not None else None
+    # The risk stages run two at a time (Clarabel releases the GIL while it solves); every stage is the same
+    # problem it would be alone, so the answer does not depend on the scheduling. A speculative stage whose
+    # answer turns out not to be needed is discarded unrecorded (and not waited for).
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="trade-path")
+    try:
+        # direct attempt, when the turnover limit is reachable: (c) at the policy's own bounds. If that is
+        # feasible, (b) within max_turnover has TE* <= te_limit, so the sequence below would pick exactly
+        # these bounds and solve exactly this problem: its answer, without (b). Anything but `optimal`
+        # (infeasible, inaccurate, solver failure): the full sequence, unchanged. (b) runs beside it.
+        direct = (pool.submit(toward_target, max_turnover, te_limit, "c_direct", strict=False)
+                  if direct_attempt and turnover_limit_met else None)
+        b_future = pool.submit(min_te, to_bound, "b_min_te")
+        # the turnover the TE limit would need (asked only if (b) misses the limit): beside (b) when no direct
+        # attempt occupies the second worker, else after (b)
+        b2_future = pool.submit(turnover_for_te) if direct is None else None
+        if direct is not None:
+            c = direct.result()
+            if c.status == cp.OPTIMAL:
+                statuses.update(b_min_te="skipped (limits reachable)", c_direct=cp.OPTIMAL)
+                return _result(universe, red, c, kappa, to_bound=max_turnover, te_bound=te_limit, to_star=to_star,
+                               te_star=None, to_needed=None, te_unbounded=None, turnover_limit_met=True,
+                               te_limit_met=True, statuses=statuses, warnings=warnings)
+            statuses_direct = c.status
 
-    # (c) closest to the target in the risk metric, net of costs
-    p, res = toward_target(to_bound, te_bound, "c_toward_target", statuses, strict=True)
-    if res is None:
+        # (b) minimum TE within that turnover
+        b_stage = b_future.result()
+        statuses["b_min_te"] = b_stage.status
+        if not b_stage.solved:
+            raise SolverError("trade path stage b: infeasible although stage a was feasible", stage="b_min_te",
+                              tried=[SOLVER])
+        te_star = max(b_stage.value, 0.0)
+        te_limit_met = te_star <= te_limit + 1e-12 * ann
+        te_bound = te_limit if te_limit_met else _slack(te_star, te_abs_slack)
+
+        # (c) closest to the target in the risk metric, net of costs (beside the TE reports below)
+        c_future = pool.submit(toward_target, to_bound, te_bound, "c_toward_target", strict=True)
+        to_needed: float | None = None
+        te_unbounded: float | None = None
+        if not te_limit_met:
+            b2 = b2_future.result() if b2_future is not None else turnover_for_te()
+            statuses["b_turnover_for_te"] = b2.status
+            if b2.solved:
+                to_needed = b2.value
+            else:
+                to_needed = math.inf
+                b3 = min_te(None, "b_min_te_unbounded")
+                statuses["b_min_te_unbounded"] = b3.status
+                te_unbounded = b3.value if b3.solved else None
+        c = c_future.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    statuses["c_toward_target"] = c.status
+    if not c.solved:
         raise SolverError("trade path stage c: infeasible although stages a and b were feasible",
                           stage="c_toward_target", tried=[SOLVER])
     if any(s == cp.OPTIMAL_INACCURATE for s in statuses.values()):
         warnings.append("a trade-path stage solved only to reduced accuracy (optimal_inaccurate)")
-    statuses.update(direct)  # the direct attempt's status (not optimal), recorded after the check above
-    return _result(universe, red, p, kappa, to_bound=to_bound, te_bound=te_bound, to_star=to_star,
+    if direct is not None:  # the direct attempt's status (not optimal), recorded after the check above
+        statuses["c_direct"] = statuses_direct
+    return _result(universe, red, c, kappa, to_bound=to_bound, te_bound=te_bound, to_star=to_star,
                    te_star=te_star, to_needed=to_needed, te_unbounded=te_unbounded,
                    turnover_limit_met=turnover_limit_met, te_limit_met=te_limit_met, statuses=statuses,
                    warnings=warnings)
 
 
-def _result(universe: Universe, red: _Reduced, p: _Problem, kappa: float, *, to_bound: float, te_bound: float,
+def _result(universe: Universe, red: _Reduced, stage: _Stage, kappa: float, *, to_bound: float, te_bound: float,
             to_star: float | None, te_star: float | None, to_needed: float | None, te_unbounded: float | None,
             turnover_limit_met: bool, te_limit_met: bool, statuses: dict[str, str],
             warnings: list[str]) -> TradePath:
     """The :class:`TradePath` from a solved stage-(c) problem."""
+    p = stage.problem
     w_b = np.asarray(p.w.value, dtype=float).reshape(-1)  # w0 + u - v: a wash (u_i, v_i > 0) nets out
     w_b[w_b < WEIGHT_EPS] = 0.0
     w = red.full(w_b)
