@@ -195,7 +195,7 @@ async def context_pack(session: "AsyncSession", ctx: "RequestCtx") -> tuple[Any,
     if not ctx.pricing_pack_id:
         raise PricingPackError("the request context names no pricing pack")
     packs = PricingPackRepository(session)
-    pack = await packs.get(ctx.pricing_pack_id)
+    pack = await packs.get(ctx.pricing_pack_id, with_counts=False)
     if ctx.require_sealed_pack and not pack.sealed:
         raise PricingPackError(f"pricing pack {pack.id!r} is not sealed; seal it before using it")
     return packs, pack

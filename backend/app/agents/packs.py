@@ -23,12 +23,12 @@ class PricingPackAgent(Agent):
 
     name = "packs"
 
-    async def get_pack(self, pack_id: str) -> PricingPack:
-        """The pack ``pack_id``; raises UnknownPricingPackError."""
+    async def get_pack(self, pack_id: str, *, with_counts: bool = True) -> PricingPack:
+        """The pack ``pack_id`` (counts as in ``PricingPackRepository.get``); raises UnknownPricingPackError."""
         from app.db.repositories import PricingPackRepository
 
         async with self.session_factory() as session:
-            return await PricingPackRepository(session).get(pack_id)
+            return await PricingPackRepository(session).get(pack_id, with_counts=with_counts)
 
     async def latest_sealed_pack(self) -> PricingPack:
         """The newest sealed pack (by as-of date, then id); raises PricingPackError when there is none."""

@@ -74,7 +74,8 @@ class PricingPackRow(Base):
 
 class PackPriceRow(Base):
     __tablename__ = "pack_prices"
-    __table_args__ = (Index(None, "pack_id", "price_date"),)
+    #: covering index for the one-row-per-date history read (migration 0003)
+    __table_args__ = (Index("ix_pack_prices_by_date", "pack_id", "price_date", "symbol", "close"),)
 
     pack_id: Mapped[str] = mapped_column(ForeignKey("pricing_packs.id"), primary_key=True)
     symbol: Mapped[str] = mapped_column(ForeignKey("securities.symbol"), primary_key=True)

@@ -50,7 +50,7 @@ log = structlog.get_logger()
 class PackSource(Protocol):
     """Where the pack guard looks packs up (the PricingPackAgent)."""
 
-    async def get_pack(self, pack_id: str) -> "PricingPack": ...
+    async def get_pack(self, pack_id: str, *, with_counts: bool = True) -> "PricingPack": ...
 
     async def latest_sealed_pack(self) -> "PricingPack": ...
 
@@ -163,7 +163,7 @@ class Orchestrator:
                 f"capability {name!r} needs a pricing pack: the request context names none "
                 "(give --pack ID, or RequestCtx(pricing_pack_id=...) / orchestrator.new_context())"
             )
-        pack = await self._packs.get_pack(ctx.pricing_pack_id)
+        pack = await self._packs.get_pack(ctx.pricing_pack_id, with_counts=False)  # id, as-of, seal only
         if ctx.require_sealed_pack and not pack.sealed:
             raise PricingPackError(
                 f"pricing pack {pack.id!r} is not sealed; capability {name!r} needs a sealed (immutable) pack"

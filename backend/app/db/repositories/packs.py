@@ -89,8 +89,12 @@ class PricingPackRepository:
             _to_pack(row, n_dates or 0, n_symbols or 0, first) for row, n_dates, n_symbols, first in result
         ]
 
-    async def get(self, pack_id: str) -> PricingPack:
-        """The pack with its counts; raises UnknownPricingPackError."""
+    async def get(self, pack_id: str, *, with_counts: bool = True) -> PricingPack:
+        """The pack, with its counts unless ``with_counts=False`` (then ``n_dates``/``n_symbols`` are 0 and
+        ``first_date`` None: the guards before a solve need only id, as-of date, seal and hash, and the counts
+        walk the pack's whole index); raises UnknownPricingPackError."""
+        if not with_counts:
+            return _to_pack(await self._row(pack_id))
         # one pack's counts as index look-ups (the grouped _stats() walks every price of every pack)
         mine = PackPriceRow.pack_id == pack_id
         n_dates = select(func.count(func.distinct(PackPriceRow.price_date))).where(mine).scalar_subquery()
@@ -133,8 +137,10 @@ class PricingPackRepository:
             by_symbol = aggregate_order_by(literal_column("','"), PackPriceRow.symbol)
             sym_agg = func.string_agg(PackPriceRow.symbol, by_symbol)
             close_agg = func.string_agg(close_text, by_symbol)
-        else:  # SQLite: both aggregates of a group consume its rows in the same order
-            sym_agg, close_agg = func.group_concat(PackPriceRow.symbol, ","), func.group_concat(close_text, ",")
+        else:  # SQLite: both aggregates of a group consume its rows in the same order. The separator is an
+            # inline literal: as a bound parameter SQLite re-reads it for every row (0.06 s of 0.15 s at 378k rows)
+            comma = literal_column("','")
+            sym_agg, close_agg = func.group_concat(PackPriceRow.symbol, comma), func.group_concat(close_text, comma)
         stmt = (
             select(PackPriceRow.price_date, sym_agg, close_agg)
             .where(PackPriceRow.pack_id == pack_id, PackPriceRow.price_date <= pack.asof_date)
