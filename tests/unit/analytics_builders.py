@@ -34,15 +34,16 @@ def synthetic_universe(n: int = 24, seed: int = 3, *, te: float = 0.03, halted: 
     quality = {s: (4.0 if i < low_quality else 8.0) for i, s in enumerate(syms)}
     secs = {
         s: Security(symbol=s, name=s, sector=SECTORS[i % len(SECTORS)],
-                    status=SecurityStatus.HALTED if low_quality <= i < low_quality + halted else SecurityStatus.ACTIVE)
+                    status=(SecurityStatus.HALTED if low_quality <= i < low_quality + halted
+                            else SecurityStatus.ACTIVE))
         for i, s in enumerate(syms)
     }
     held = {s: Decimal(int(rng.integers(50, 400))) for s in syms[: n // 2]}
     prices = {s: Decimal(str(round(float(rng.uniform(20, 200)), 2))) for s in syms}
     bench = rng.uniform(0.5, 1.5, size=n)
     bench = bench / bench.sum()
-    policy = Policy(id="p", name="p", min_quality_score=6.0, max_single_position_pct=max_single, max_sector_pct=max_sector,
-                    max_tracking_error_pct=te, max_turnover_pct=0.3)
+    policy = Policy(id="p", name="p", min_quality_score=6.0, max_single_position_pct=max_single,
+                    max_sector_pct=max_sector, max_tracking_error_pct=te, max_turnover_pct=0.3)
     universe = build_universe(benchmark=dict(zip(syms, bench)), holdings=held, cash=Decimal("5000"),
                               securities=secs, quality=quality, asof_prices=prices, policy=policy)
     return universe, model, policy

@@ -28,7 +28,7 @@ from app.agents.allocation import FrontierArgs, OptimizeArgs
 from app.agents.base import Agent, CapabilityArgs, capability, context_pack
 from app.analytics.inputs import RebalanceInputs, RebalanceOptions
 from app.core.context import RequestCtx
-from app.core.errors import PricingPackError
+from app.core.errors import DomainRefusal
 from app.domain.allocation import FrontierOutput, OptimizationOutput
 from app.domain.impact import ImpactAnalysis, TradeInput
 from app.domain.proposal import RebalanceProposal
@@ -89,7 +89,7 @@ class OptimizerAgent(Agent):
         policy = await PolicyRepository(session).get(policy_id, version=policy_version)
         portfolio = await PortfolioRepository(session).get(portfolio_id)
         if not portfolio.benchmark_id:
-            raise PricingPackError(f"portfolio {portfolio.id!r} has no benchmark; tracking error needs one")
+            raise DomainRefusal(f"portfolio {portfolio.id!r} has no benchmark; tracking error needs one")
         benchmark = await BenchmarkRepository(session).get(portfolio.benchmark_id)
         universe = sorted(set(benchmark.weights) | {h.symbol for h in portfolio.holdings})
         securities_repo = SecurityRepository(session)
@@ -126,7 +126,8 @@ class OptimizerAgent(Agent):
         """Propose whole-share Decimal trades for a portfolio under a policy on the context's pack.
 
         Raises UnknownPortfolioError / UnknownPolicyError / UnknownPricingPackError, PricingPackError
-        (unsealed or missing pack), InfeasiblePolicyError (``strict`` and a limit cannot hold).
+        (unsealed or missing pack), DomainRefusal (the portfolio has no benchmark), InfeasiblePolicyError (``strict``
+        and a limit cannot hold).
         One session; inputs are read in one transaction and the proposal written in another (all or nothing):
         any failure or cancellation leaves the database unchanged.
         """

@@ -17,7 +17,10 @@ solved without it (``te_constrained=False``, a warning) and the trade path enfor
 risk term's ``scipy.linalg.sqrtm(Σ)`` (a general Schur-based root, the slowest step at large N) is
 replaced, for our own Σ only and inside our call only, by a Cholesky factor (Riskfolio uses the root
 only as ``G.T @ w``, checked in its source) or else by the principal root through ``eigh``: see
-:func:`_psd_sqrtm_for`.
+:func:`_psd_sqrtm_for`. Above :data:`WORKING_SET_MIN_ASSETS` names a Classic mean-variance target
+(Sharpe, MinRisk, Utility) is solved by Riskfolio on a working set of names and accepted only with a
+first-order optimality certificate over every name (:mod:`app.analytics.working_set`); the proposal's
+``metadata.stages.target.working_set`` says how it went.
 """
 
 from __future__ import annotations

@@ -24,6 +24,12 @@ exact fast path
     reachable)``; TE* left ``None``). Otherwise (``TO*`` over the limit, or the direct attempt not optimal)
     the full sequence runs.
 
+scheduling
+    (c) runs in a second thread beside the TE reports (turnover the limit would need, smallest TE at any
+    turnover), which it does not depend on; Clarabel releases the GIL while it solves. Each is the same
+    problem as alone, so the answer does not depend on the order of completion. The direct attempt runs
+    alone: beside another solve it is slower (the two vCPUs of the bench VM share one core's FPUs).
+
 Only the buyable names are variables: every other weight is fixed by levels 1–2 (halted at ``w0``, the
 rest at 0), so its share of turnover, sector sums and risk is a constant. The risk terms are exact
 second-order cones in the buyable names alone: with ``Σ_BB = L Lᵀ`` (Cholesky) and the fixed part
@@ -356,31 +362,25 @@ def solve_trade_path(
                            te_limit_met=True, statuses=statuses, warnings=warnings)
         statuses_direct = c.status
 
-    # The remaining risk stages run two at a time (Clarabel releases the GIL while it solves); every stage is
-    # the same problem it would be alone, so the answer does not depend on the scheduling. The speculative
-    # stage, if its answer turns out not to be needed, is discarded unrecorded (and not waited for).
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="trade-path")
-    try:
-        b_future = pool.submit(min_te, to_bound, "b_min_te")
-        # the turnover the TE limit would need (used only if (b) misses the limit): started now, beside (b)
-        b2_future = pool.submit(turnover_for_te)
+    # (b) minimum TE within that turnover
+    b_stage = min_te(to_bound, "b_min_te")
+    statuses["b_min_te"] = b_stage.status
+    if not b_stage.solved:
+        raise SolverError("trade path stage b: infeasible although stage a was feasible", stage="b_min_te",
+                          tried=[SOLVER])
+    te_star = max(b_stage.value, 0.0)
+    te_limit_met = te_star <= te_limit + 1e-12 * ann
+    te_bound = te_limit if te_limit_met else _slack(te_star, te_abs_slack)
 
-        # (b) minimum TE within that turnover
-        b_stage = b_future.result()
-        statuses["b_min_te"] = b_stage.status
-        if not b_stage.solved:
-            raise SolverError("trade path stage b: infeasible although stage a was feasible", stage="b_min_te",
-                              tried=[SOLVER])
-        te_star = max(b_stage.value, 0.0)
-        te_limit_met = te_star <= te_limit + 1e-12 * ann
-        te_bound = te_limit if te_limit_met else _slack(te_star, te_abs_slack)
-
-        # (c) closest to the target in the risk metric, net of costs (beside the TE reports below)
+    # (c) closest to the target in the risk metric, net of costs: in a second thread (Clarabel releases the
+    # GIL while it solves) while this one works out the TE reports, which (c) does not depend on. Each is the
+    # same problem as alone, so the answer does not depend on the scheduling.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trade-path-c") as pool:
         c_future = pool.submit(toward_target, to_bound, te_bound, "c_toward_target", strict=True)
         to_needed: float | None = None
         te_unbounded: float | None = None
         if not te_limit_met:
-            b2 = b2_future.result()
+            b2 = turnover_for_te()
             statuses["b_turnover_for_te"] = b2.status
             if b2.solved:
                 to_needed = b2.value
@@ -390,8 +390,6 @@ def solve_trade_path(
                 statuses["b_min_te_unbounded"] = b3.status
                 te_unbounded = b3.value if b3.solved else None
         c = c_future.result()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
     statuses["c_toward_target"] = c.status
     if not c.solved:
         raise SolverError("trade path stage c: infeasible although stages a and b were feasible",
