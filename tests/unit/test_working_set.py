@@ -105,3 +105,23 @@ def test_polytope_capacity_and_lp_respect_the_caps():
     assert poly.capacity(np.array([True, False, False, True, False])) == pytest.approx(0.2)
     x = poly.maximise(np.array([5.0, 4.0, 3.0, 2.0, 1.0]))
     np.testing.assert_allclose(x, [0.1, 0.1, 0.05, 0.1, 0.1], atol=1e-12)
+
+
+def test_capacity_below_the_budget_of_one_still_certifies(monkeypatch):
+    """Sector caps of 20 % over 4 sectors: the target can hold at most 80 % (the rest is cash), so the
+    working set must be able to fill every sector to its cap."""
+    universe, model, _ = synthetic_universe(n=200, seed=8, max_single=0.10, max_sector=0.20)
+    assert universe.capacity == pytest.approx(0.8)
+    fast = solve_target(risk_model=model, universe=universe, risk_free_rate=0.02)
+    assert fast.working_set is not None and "certified" in fast.working_set, fast.working_set
+    assert fast.cash_weight == pytest.approx(0.2, abs=1e-6)
+    monkeypatch.setattr(target_mod, "WORKING_SET_MIN_ASSETS", 10**9)
+    full = solve_target(risk_model=model, universe=universe, risk_free_rate=0.02)
+    np.testing.assert_allclose(fast.weights.to_numpy(), full.weights.to_numpy(), atol=5e-4)
+
+
+def test_a_target_without_positive_excess_return_is_not_certified_but_solved_over_every_name():
+    universe, model, _ = synthetic_universe(n=180, seed=2)
+    negative = type(model)(**{**model.__dict__, "mu": np.full(universe.n, -1e-3)})
+    tw = solve_target(risk_model=negative, universe=universe, risk_free_rate=0.02)
+    assert tw.working_set is not None and "could not be certified" in tw.working_set, tw.working_set

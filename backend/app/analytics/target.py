@@ -235,6 +235,8 @@ def _working_set_solve(
         x = res["weights"].reindex([universe.symbols[i] for i in idx]).fillna(0.0).to_numpy(dtype=float).reshape(-1)
         cert = certify(objective=obj_code, x=x, mu=mu, cov=cov, rf=rf, risk_aversion=risk_aversion,
                        polytope=polytope)
+        if not np.isfinite(cert.rel_gap):  # e.g. no positive excess return: nothing to certify against
+            return None, f"working set of {int(mask.sum())} names could not be certified; solved over every name"
         if cert.optimal:
             raw = np.zeros(universe.n)
             raw[idx] = x
