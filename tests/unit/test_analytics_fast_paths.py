@@ -117,3 +117,41 @@ def test_direct_stage_c_equals_the_lexicographic_sequence_when_limits_are_reacha
     assert fast.min_turnover_needed == full.min_turnover_needed and fast.te_min_achievable is None
     assert fast.turnover_needed_for_te is None and fast.te_min_unbounded is None
     assert fast.warnings == full.warnings
+
+
+class _InlineExecutor:
+    """Runs every submitted stage at once in the calling thread (the one-thread schedule)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        pass
+
+    def __enter__(self) -> "_InlineExecutor":
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        return None
+
+    def submit(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_trade_path_answer_does_not_depend_on_the_thread_schedule(monkeypatch):
+    """(c) runs in a second thread beside the TE reports; run inline instead, every bit is the same."""
+    import app.analytics.trade_path as trade_path
+
+    universe, model, policy = _setup(n=120, seed=9, te=0.001)  # TE limit out of reach: the full sequence
+    target = pd.Series(np.where(universe.buyable, 1.0 / universe.buyable.sum(), 0.0), index=list(universe.symbols))
+    kw = dict(universe=universe, risk_model=model, target=target, max_turnover=policy.max_turnover_pct,
+              max_tracking_error=policy.max_tracking_error_pct, market_impact_bps=15.0, commission_per_trade=5.0)
+    threaded = solve_trade_path(**kw)
+    assert "b_turnover_for_te" in threaded.statuses  # the report ran beside (c)
+    monkeypatch.setattr(trade_path, "ThreadPoolExecutor", _InlineExecutor)
+    inline = solve_trade_path(**kw)
+    np.testing.assert_array_equal(threaded.weights.to_numpy(), inline.weights.to_numpy())
+    assert threaded.statuses == inline.statuses
+    assert (threaded.te_bound, threaded.turnover_needed_for_te, threaded.te_min_unbounded) == (
+        inline.te_bound, inline.turnover_needed_for_te, inline.te_min_unbounded)
