@@ -17,8 +17,9 @@ Then the agent proposes trades under ``quality_focused``, timed per stage:
 
 * ``load``      the agent's ``gather_inputs`` (repositories, SQLite);
 * ``estimate``  universe + daily returns + Riskfolio estimators (risk model);
-* ``target``    Riskfolio ``Portfolio.optimization``;
-* ``path``      the lexicographic trade path (cvxpy + Clarabel);
+* ``target``    Riskfolio ``Portfolio.optimization`` (above 150 names on certified working sets);
+* ``path``      the lexicographic trade path (cvxpy + Clarabel; (c) in a second thread beside the TE
+                reports when those run);
 * ``decimals``  whole-share Decimal trades + metrics + constraint report + proposal;
 * ``persist``   ``ProposalRepository.save``;
 * ``total``     the whole ``propose_trades`` call (includes the agent's own glue).
