@@ -9,7 +9,9 @@ Capabilities (through the orchestrator; each call is one session and one transac
   is refused (exit 3), and the refusal is recorded and logged;
 * ``rebalance.expire`` — proposals whose pricing pack is superseded by a newer sealed pack expire;
 * ``rebalance.scheduled`` — expire, then check every configured portfolio and propose where due;
-* ``rebalance.list`` / ``rebalance.show`` / ``rebalance.history`` — read the record.
+* ``rebalance.list`` / ``rebalance.show`` / ``rebalance.history`` — read the record;
+* set-up (settings, approvers, restricted symbols, model portfolios, tax lots): see
+  :mod:`app.agents.rebalancing_setup`.
 
 The maths is in :mod:`app.rebalancing` (pure); nothing here sends an order anywhere.
 """
@@ -25,10 +27,11 @@ from typing import TYPE_CHECKING
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.agents.base import Agent, CapabilityArgs, capability
+from app.agents.base import CapabilityArgs, capability
+from app.agents.rebalancing_setup import PortfolioArgs, RebalanceSetupCapabilities, target_id
 from app.core.context import RequestCtx
 from app.core.decimals import ZERO
-from app.core.errors import ApprovalRefusedError, PricingPackError, RebalanceConfigError
+from app.core.errors import ApprovalRefusedError, PricingPackError
 from app.domain.rebalancing import (
     ApproverRole,
     HistoryEntry,
@@ -51,10 +54,6 @@ SYSTEM = "system"
 
 
 # ---- arguments and results ------------------------------------------------------------------------
-class PortfolioArgs(CapabilityArgs):
-    portfolio_id: str = Field(min_length=1)
-
-
 class ProposeArgs(CapabilityArgs):
     portfolio_id: str = Field(min_length=1)
     force: bool = Field(default=False, description="propose even when no trigger fires (trigger 'manual')")
@@ -115,7 +114,7 @@ def _notification_id(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-class RebalancingAgent(Agent):
+class RebalancingAgent(RebalanceSetupCapabilities):
     name = "rebalance"
 
     # ---- gathering --------------------------------------------------------------------------------
@@ -123,12 +122,9 @@ class RebalancingAgent(Agent):
         from app.db.repositories.model_portfolios import ModelPortfolioRepository
 
         models = ModelPortfolioRepository(session)
+        wanted = target_id(settings)
         if settings.target_source is TargetSource.MODEL:
-            if not settings.model_portfolio_id:
-                raise RebalanceConfigError(f"portfolio {settings.portfolio_id!r}: target source 'model' needs model_portfolio_id")
-            return await models.get(settings.model_portfolio_id)
-        if not settings.policy_id:
-            raise RebalanceConfigError(f"portfolio {settings.portfolio_id!r}: target source 'optimizer' needs policy_id")
+            return await models.get(wanted)
         model_id = f"{settings.policy_id}@{ctx.pricing_pack_id}"[:64]
         try:
             return await models.get(model_id)

@@ -94,24 +94,25 @@ class TaxRates(_Frozen):
 class RebalanceSettings(_Frozen):
     """How one portfolio is rebalanced (defaults are the issue's)."""
 
-    portfolio_id: str
-    target_source: TargetSource = TargetSource.MODEL
-    model_portfolio_id: str | None = None
-    policy_id: str | None = None
+    portfolio_id: str = Field(description="the portfolio these settings belong to")
+    target_source: TargetSource = Field(default=TargetSource.MODEL,
+                                        description="model: a stored model portfolio; optimizer: a policy's target")
+    model_portfolio_id: str | None = Field(default=None, description="the model portfolio (target source 'model')")
+    policy_id: str | None = Field(default=None, description="the policy template (target source 'optimizer')")
     drift_abs_band: Decimal | None = Field(default=Decimal("0.05"), gt=0, description="fraction (0.05 = 5 pp)")
     drift_rel_band: Decimal | None = Field(default=None, gt=0, description="fraction of target (0.25 = 25 %)")
-    frequency: Frequency | None = None
+    frequency: Frequency | None = Field(default=None, description="calendar trigger; None: no calendar trigger")
     cash_flow_min: Decimal = Field(default=Decimal("0"), ge=0, description="currency; smaller flows wait")
     te_penalty_lambda: Decimal = Field(default=Decimal("10"), ge=0, description="weight of TE² (annual) vs cost")
     min_trade_value: Decimal = Field(default=Decimal("100"), ge=0, description="currency")
-    max_trades: int | None = Field(default=None, ge=1)
-    lot_method: LotMethod = LotMethod.HIFO
-    tax_rates: TaxRates = Field(default_factory=TaxRates)
+    max_trades: int | None = Field(default=None, ge=1, description="most trades in one proposal; None: no limit")
+    lot_method: LotMethod = Field(default=LotMethod.HIFO, description="which tax lots a sale takes first")
+    tax_rates: TaxRates = Field(default_factory=TaxRates, description="fractions by holding term")
     harvest_threshold: Decimal = Field(default=Decimal("0.03"), gt=0, description="loss fraction of cost basis")
     substitutes: dict[str, str] = Field(default_factory=dict, description="symbol -> harvest substitute")
     approval_threshold: Decimal = Field(default=Decimal("10000"), ge=0, description="currency")
-    commission_per_trade: Decimal = Field(default=Decimal("5.00"), ge=0)
-    market_impact_bps: Decimal = Field(default=Decimal("15"), ge=0)
+    commission_per_trade: Decimal = Field(default=Decimal("5.00"), ge=0, description="currency per trade")
+    market_impact_bps: Decimal = Field(default=Decimal("15"), ge=0, description="basis points of trade value")
     calendar: str = Field(default="XNYS", description="exchange calendar code")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.decimals import ZERO
@@ -24,6 +24,18 @@ class LedgerRepository:
             self.session.add(TaxLotRow(lot_id=lot.lot_id, portfolio_id=portfolio_id, symbol=lot.symbol,
                                        quantity=lot.quantity, cost_basis=lot.cost_basis, acquired=lot.acquired))
         await self.session.flush()
+
+    async def replace_lots(self, portfolio_id: str, lots: list[TaxLot]) -> None:
+        """Replace every tax lot of the portfolio with ``lots``."""
+        await self.session.execute(delete(TaxLotRow).where(TaxLotRow.portfolio_id == portfolio_id))
+        await self.add_lots(portfolio_id, lots)
+
+    async def lot_owners(self, lot_ids: list[str]) -> dict[str, str]:
+        """``lot_id -> portfolio_id`` for those of ``lot_ids`` that are stored (lot ids are unique across portfolios)."""
+        if not lot_ids:
+            return {}
+        stmt = select(TaxLotRow.lot_id, TaxLotRow.portfolio_id).where(TaxLotRow.lot_id.in_(sorted(set(lot_ids))))
+        return {lot_id: owner for lot_id, owner in await self.session.execute(stmt)}
 
     async def lots(self, portfolio_id: str) -> list[TaxLot]:
         stmt = select(TaxLotRow).where(TaxLotRow.portfolio_id == portfolio_id).order_by(TaxLotRow.symbol, TaxLotRow.lot_id)

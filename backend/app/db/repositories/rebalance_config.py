@@ -61,6 +61,12 @@ class RebalanceConfigRepository:
         stmt = select(RestrictedSymbolRow.symbol).where(RestrictedSymbolRow.portfolio_id == portfolio_id)
         return frozenset(await self.session.scalars(stmt))
 
+    async def restricted_reasons(self, portfolio_id: str) -> dict[str, str]:
+        """The restricted list with reasons: ``symbol -> reason``, sorted by symbol."""
+        stmt = (select(RestrictedSymbolRow).where(RestrictedSymbolRow.portfolio_id == portfolio_id)
+                .order_by(RestrictedSymbolRow.symbol))
+        return {r.symbol: r.reason for r in await self.session.scalars(stmt)}
+
     async def set_restricted(self, portfolio_id: str, symbols: dict[str, str]) -> None:
         """Replace the restricted list: ``symbol -> reason``."""
         await self.session.execute(delete(RestrictedSymbolRow).where(RestrictedSymbolRow.portfolio_id == portfolio_id))
