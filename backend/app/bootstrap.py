@@ -56,10 +56,12 @@ def build_orchestrator(session_factory: "async_sessionmaker") -> "Orchestrator":
     from app.agents.policies import PolicyAgent
     from app.orchestrator import Orchestrator
 
+    from app.agents.notifications import NotificationAgent
     from app.agents.rebalancing import RebalancingAgent
 
     packs = PricingPackAgent(session_factory)
-    agents = [OptimizerAgent(session_factory), PolicyAgent(session_factory), packs, RebalancingAgent(session_factory)]
+    agents = [OptimizerAgent(session_factory), PolicyAgent(session_factory), packs, RebalancingAgent(session_factory),
+              NotificationAgent(session_factory)]
     return Orchestrator(agents, packs=packs)
 
 
