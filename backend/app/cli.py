@@ -378,6 +378,10 @@ def pattern_list(json_out: bool = typer.Option(False, "--json")) -> None:
 
 from app.cli_rebalancing import register as _register_rebalancing  # noqa: E402 - after the root app exists
 _register_rebalancing(app)
+from app.cli_rebalancing_setup import register as _register_rebalancing_setup  # noqa: E402
+_register_rebalancing_setup(app)
+from app.cli_notifications import register as _register_notifications  # noqa: E402
+_register_notifications(app)
 from app.cli_allocation import register as _register_allocation  # noqa: E402 - after the root app exists
 _register_allocation(app)
 

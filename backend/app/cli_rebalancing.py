@@ -13,7 +13,9 @@ import typer
 proposals_app = typer.Typer(help="Rebalance proposals: list, show, approve, reject.", no_args_is_help=True)
 
 
-def _call(capability: str, user: str | None = None, **args: Any) -> Any:
+def _call(capability: str, user: str | None = None, *, pack: str | None = None, **args: Any) -> Any:
+    """One orchestrator call as ``user``; a capability that needs a pricing pack runs on ``pack`` (default:
+    the newest sealed pack). Our errors exit with their code and one line on stderr."""
     from app.cli import _run, _settings
 
     async def body() -> Any:
@@ -21,7 +23,12 @@ def _call(capability: str, user: str | None = None, **args: Any) -> Any:
         from app.core.context import RequestCtx
 
         async with bootstrap(_settings()) as running:
-            return (await running.orchestrator.call(capability, RequestCtx(user_id=user), **args)).data
+            orchestrator = running.orchestrator
+            if orchestrator.registry.spec(capability).needs_pack:
+                ctx = await orchestrator.new_context(pricing_pack_id=pack, user_id=user)
+            else:
+                ctx = RequestCtx(user_id=user, pricing_pack_id=pack)
+            return (await orchestrator.call(capability, ctx, **args)).data
 
     return _run(body)
 
@@ -55,11 +62,18 @@ def _render_list(result: Any) -> None:
 
 
 def _render_one(p: Any) -> None:
-    from rich.table import Table
-
-    plan = p.plan
     c = _console()
     c.print(f"[bold]{p.proposal_id}[/bold]  portfolio {p.portfolio_id}  status {p.status.value}")
+    _render_plan(c, p.plan)
+    for t in p.transitions:
+        c.print(f"  {t.at.isoformat(timespec='seconds')}  {t.from_status.value if t.from_status else '-'} -> "
+                f"{t.to_status.value}  by {t.actor}" + (f"  ({t.reason})" if t.reason else ""))
+
+
+def _render_plan(c: Any, plan: Any) -> None:
+    """A rebalance plan on console ``c``: pack, triggers, trades, totals, warnings."""
+    from rich.table import Table
+
     c.print(f"pack {plan.pricing_pack_id} (as of {plan.asof_date}), trades for {plan.execute_on}"
             + ("" if plan.market_open else " (market closed on the pack date)"))
     c.print("triggers: " + ("; ".join(t.detail for t in plan.triggers) or "none"))
@@ -73,9 +87,6 @@ def _render_one(p: Any) -> None:
     r = plan.realised
     c.print(f"total {plan.total_trade_value}, cost {plan.total_cost}; gains short {r.short_term} long {r.long_term}; "
             f"tax {r.tax_total}; cash {plan.cash_before} -> {plan.cash_after}; TE {plan.te_before_pct} % -> {plan.te_after_pct} %")
-    for t in p.transitions:
-        c.print(f"  {t.at.isoformat(timespec='seconds')}  {t.from_status.value if t.from_status else '-'} -> "
-                f"{t.to_status.value}  by {t.actor}" + (f"  ({t.reason})" if t.reason else ""))
     for w in plan.warnings:
         c.print(f"[yellow]warning:[/yellow] {w}")
 

@@ -1,0 +1,43 @@
+"""`dawsos notifications send`: deliver pending outbox notifications by SMTP (one ``notifications.send`` call).
+
+The server is ``SmtpSettings()`` (``DAWSOS_SMTP_HOST``, ``_PORT``, ``_FROM``, ``_TIMEOUT``). Exit 0 when every
+pending notification was sent (or none was pending), 1 when any failed (each stays pending for the next
+run), so a cron job fails loudly; 2 for a bad ``DAWSOS_SMTP_*`` value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+notifications_app = typer.Typer(help="The notification outbox (e-mail by SMTP).", no_args_is_help=True)
+
+
+def _render(result: Any) -> None:
+    for notification_id in result.sent:
+        typer.echo(f"sent {notification_id}")
+    for f in result.failed:
+        typer.echo(f"failed {f.notification_id}: {f.error}")
+    typer.echo(f"{len(result.sent)} sent, {len(result.failed)} failed via {result.smtp_server}")
+
+
+@notifications_app.command("send")
+def send(
+    limit: int = typer.Option(100, "--limit", min=1, max=10_000, help="Most notifications sent, oldest first."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
+) -> None:
+    """Send pending notifications; exit 1 when any delivery failed (it stays pending for the next run)."""
+    from app.cli_rebalancing import _call, _emit
+
+    result = _call("notifications.send", limit=limit)
+    _emit(result, json_out, _render)
+    if result.failed:
+        typer.echo(f"error: {len(result.failed)} of {len(result.failed) + len(result.sent)} notifications failed; "
+                   "they stay pending for the next run", err=True)
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``notifications`` to the root ``dawsos`` app."""
+    app.add_typer(notifications_app, name="notifications")
