@@ -152,8 +152,8 @@ class RebalancingAgent(RebalanceSetupCapabilities):
 
         if not ctx.pricing_pack_id:
             raise PricingPackError("rebalancing needs a pricing pack in the request context")
+        portfolio = await PortfolioRepository(session).get(portfolio_id)  # unknown portfolio: refused as such
         settings = await RebalanceConfigRepository(session).get_settings(portfolio_id)
-        portfolio = await PortfolioRepository(session).get(portfolio_id)
         packs = PricingPackRepository(session)
         pack = await packs.get(ctx.pricing_pack_id)
         model = await self._target(session, ctx, settings)
