@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -35,16 +36,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[FlakyHandler, SmtpSettings]]:
-    handler = FlakyHandler(fail_first=1)
+@contextmanager
+def running_smtp(handler: FlakyHandler) -> Iterator[SmtpSettings]:
+    """An aiosmtpd server on a free loopback port, handled by ``handler``, for the ``with`` block."""
     port = _free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield handler, SmtpSettings(host="127.0.0.1", port=port, DAWSOS_SMTP_FROM="dawsos@test", timeout=5)
+        yield SmtpSettings(host="127.0.0.1", port=port, DAWSOS_SMTP_FROM="dawsos@test", timeout=5)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[FlakyHandler, SmtpSettings]]:
+    handler = FlakyHandler(fail_first=1)
+    with running_smtp(handler) as smtp:
+        yield handler, smtp
 
 
 async def test_one_message_per_notification_even_when_the_first_attempt_fails(session_factory, smtp_server) -> None:  # noqa: ANN001
