@@ -41,18 +41,18 @@ def _args_from_file(path: Path, args_model: type[M], **given: Any) -> M:
     """``args_model`` from the JSON object in ``path`` plus ``given`` (the command line's values). Exit 2 with
     one line naming the file, the field and the value when the file is unreadable or invalid."""
     from app.cli import _fail
-    from app.core.errors import DawsosError, SeedFileError
+    from app.core.errors import DawsosError, JsonFileError
     from app.seeding.loader import read_json, shown, validate
 
     name = str(path)
     try:
-        doc = read_json(path, name)
+        doc = read_json(path, name, error=JsonFileError)
         if isinstance(doc, dict):
             for key, value in given.items():
                 if key in doc and doc[key] != value:
-                    raise SeedFileError(name, key, f"the command line gives {value!r}", shown(doc[key]))
+                    raise JsonFileError(name, key, f"the command line gives {value!r}", shown(doc[key]))
             doc = {**doc, **given}
-        return validate(args_model, doc, name)  # type: ignore[type-var] - any pydantic model validates here
+        return validate(args_model, doc, name, error=JsonFileError)  # type: ignore[type-var]
     except DawsosError as exc:
         raise _fail(exc) from None
 

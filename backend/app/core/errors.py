@@ -34,14 +34,19 @@ class InputError(DawsosError):
     exit_code = 2
 
 
-class SeedFileError(InputError):
-    """A seed file fails validation. Message: ``file: json.path: problem (value=...)``."""
+class JsonFileError(InputError):
+    """A JSON input file (rebalancing settings, weights, lots...) fails validation.
+    Message: ``file: json.path: problem (value=...)``."""
 
     def __init__(self, file: str, path: str, problem: str, value: Any = None) -> None:
         self.file, self.path, self.problem, self.value = file, path, problem, value
         where = f"{file}: {path}" if path else file
         shown = f" (value={value!r})" if value is not None else ""
         super().__init__(f"{where}: {problem}{shown}")
+
+
+class SeedFileError(JsonFileError):
+    """A seed file fails validation (message as :class:`JsonFileError`)."""
 
 
 class PriceFileError(InputError):

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import pandas as pd
 from pydantic import ValidationError
 
-from app.core.errors import PriceFileError, SeedFileError
+from app.core.errors import JsonFileError, PriceFileError, SeedFileError
 from app.db.repositories.packs import frame_rows, pack_content_hash
 from app.seeding.prices_csv import read_price_csv
 from app.seeding.schemas import (
@@ -101,28 +101,29 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def read_json(path: Path, name: str) -> Any:
-    """Parse a JSON file exactly: floats as Decimal, no NaN/Infinity, no repeated keys."""
+def read_json(path: Path, name: str, *, error: type[JsonFileError] = SeedFileError) -> Any:
+    """Parse a JSON file exactly: floats as Decimal, no NaN/Infinity, no repeated keys; problems raise
+    ``error`` (default :class:`SeedFileError`)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SeedFileError(name, "", f"file not found in {path.parent}") from None
+        raise error(name, "", f"file not found in {path.parent}") from None
     except UnicodeDecodeError as exc:
-        raise SeedFileError(name, "", f"not UTF-8 text ({exc.reason})") from None
+        raise error(name, "", f"not UTF-8 text ({exc.reason})") from None
     try:
         return json.loads(
             text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
         )
     except json.JSONDecodeError as exc:
-        raise SeedFileError(
+        raise error(
             name, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}"
         ) from None
     except ValueError as exc:
-        raise SeedFileError(name, "", f"invalid JSON: {exc}") from None
+        raise error(name, "", f"invalid JSON: {exc}") from None
 
 
-def validate(model: type[M], data: Any, name: str) -> M:
-    """Validate parsed JSON against a seed model; the first error becomes a SeedFileError."""
+def validate(model: type[M], data: Any, name: str, *, error: type[JsonFileError] = SeedFileError) -> M:
+    """Validate parsed JSON against a model; the first error becomes ``error`` (default SeedFileError)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -132,7 +133,7 @@ def validate(model: type[M], data: Any, name: str) -> M:
         if len(errors) > 1:
             problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} in this file)"
         value = None if first["type"] == "missing" else shown(first.get("input"))
-        raise SeedFileError(name, json_path(first["loc"]) or "(top level)", problem, value) from None
+        raise error(name, json_path(first["loc"]) or "(top level)", problem, value) from None
 
 
 def _duplicates(file: str, items: Iterable[tuple[str, str]]) -> None:
