@@ -180,7 +180,7 @@ def build_proposal_timed(
     lap("target")
     log.info("optimizer.target.solved", solver=target.solver, status=target.status, objective=target.objective,
              n_names=int((target.weights > 0).sum()), cash_weight=round(target.cash_weight, 6),
-             te_constrained=target.te_constrained)
+             te_constrained=target.te_constrained, working_set=target.working_set)
     path = solve_trade_path(
         universe=universe, risk_model=risk, target=target.weights, max_turnover=pol.max_turnover_pct,
         max_tracking_error=pol.max_tracking_error_pct, market_impact_bps=float(dft.market_impact_bps),
