@@ -24,6 +24,14 @@ exact fast path
     reachable)``; TE* left ``None``). Otherwise (``TO*`` over the limit, or the direct attempt not optimal)
     the full sequence runs.
 
+working sets
+    above :data:`PATH_WORKING_SET_MIN` buyable names the direct attempt is first solved with only a working
+    set of names traded (the farthest from target, those over a cap; the others fixed at w0) and accepted
+    only with a certificate over every name: the LP of (c)'s linearised objective over the linear rules and
+    the linearised TE row (a superset of the feasible set, by convexity) bounds ``f* ≥ f(w) − gap``; names
+    the LP trades join the set. Uncertified → every name (``metadata.stages.trade_path.c_direct_working_set``
+    says which).
+
 scheduling
     (c) runs in a second thread beside the TE reports (turnover the limit would need, smallest TE at any
     turnover), which it does not depend on; Clarabel releases the GIL while it solves. Each is the same
@@ -67,6 +75,12 @@ WEIGHT_EPS = 1e-10
 #: multithreaded supernodal) on these problems; above it faer wins (measured with bench/bench_propose.py:
 #: N = 500 trade path 2.2 s → 1.4 s, N = 2000 49 s with faer vs 64 s with QDLDL)
 QDLDL_MAX_N = 1000
+#: above this many buyable names stage (c) is solved on certified working sets of traded names
+PATH_WORKING_SET_MIN = 150
+#: relative optimality gap (of the stage-(c) objective) at which a working-set solution is accepted
+PATH_CERTIFY_REL_GAP = 1e-6
+#: working-set rounds before stage (c) is solved over every buyable name
+PATH_MAX_ROUNDS = 4
 
 
 def clarabel_options(n_free: int) -> dict[str, Any]:
@@ -105,16 +119,24 @@ class TradePath:
 class _Reduced:
     """The constants of the problem in the buyable names ``B`` (numpy only; see the module docstring)."""
 
-    def __init__(self, universe: Universe, cov: np.ndarray, annualization: int) -> None:
+    def __init__(self, universe: Universe, cov: np.ndarray, annualization: int,
+                 free: np.ndarray | None = None) -> None:
         n = universe.n
         buy = np.asarray(universe.buyable, dtype=bool)
-        self.B = np.flatnonzero(buy)
-        self.X = np.flatnonzero(~buy)
+        #: the variables: buyable names, or only those in ``free`` (a working set; the other buyable names are
+        #: then not traded: fixed at w0, their single caps kept as one row on the costs, see _Problem)
+        free_b = buy if free is None else (buy & np.asarray(free, dtype=bool))
+        self.B = np.flatnonzero(free_b)
+        self.X = np.flatnonzero(~free_b)
         w0 = np.asarray(universe.w0, dtype=float)
         self.w0 = w0
-        #: every weight outside B is fixed: halted names at w0, the others (forced exits, unbuyable) at 0
+        #: every weight outside B is fixed: halted names (and untraded working-set outsiders) at w0, the others
+        #: (forced exits, unbuyable) at 0
         self.fixed = np.where(universe.halted, w0, 0.0)
+        untraded = buy & ~free_b
+        self.fixed[untraded] = w0[untraded]
         self.fixed[self.B] = 0.0
+        self.fixed_cap_max: float | None = float(w0[untraded].max()) if untraded.any() else None
         self.fixed_sum = float(self.fixed.sum())
         self.fixed_turnover = float(np.abs(self.fixed[self.X] - w0[self.X]).sum())
         self.ann = math.sqrt(annualization)
@@ -135,7 +157,7 @@ class _Reduced:
         pos[self.B] = np.arange(self.B.size)
         for sector in universe.sector_names:
             m = universe.sector_mask(sector)
-            members = pos[m & buy]
+            members = pos[m & free_b]
             fixed_in = float(self.fixed[m].sum())
             if (m & universe.halted).any():
                 self.sector_rows.append((members, fixed_in, universe.sector_cap(sector), False))
@@ -184,6 +206,8 @@ class _Problem:
             cons.append(self.y == red.G @ self.w)
         cap = universe.max_single
         cons.append(self.w + cap * x <= cap)
+        if red.fixed_cap_max is not None:  # the untraded buyable names' caps: w0_j + cap·x <= cap, the largest
+            cons.append(red.fixed_cap_max + cap * x <= cap)
         for members, fixed_in, scap, with_costs in red.sector_rows:
             in_sector = (cp.sum(self.w[members]) if members.size else 0.0) + fixed_in
             cons.append(in_sector + scap * x <= scap if with_costs else in_sector <= scap)
@@ -211,6 +235,8 @@ class _Stage:
     problem: _Problem | None
     prob: Any
     status: str
+    #: how a working-set solve went (stage (c) above PATH_WORKING_SET_MIN buyable names), else None
+    working_set: str | None = None
 
     @property
     def solved(self) -> bool:
@@ -245,6 +271,55 @@ def _solve(cp, objective, constraints, stage: str, options: dict[str, Any], *, p
     if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) or not strict:
         return _Stage(problem, prob, status)
     raise SolverError(f"trade path stage {stage}: {SOLVER} returned status {status!r}", stage=stage, tried=[SOLVER])
+
+
+def _first_traded_set(universe: Universe, t: np.ndarray) -> np.ndarray:
+    """Boolean mask of the names stage (c) may trade first: the buyable names farthest from their target
+    (``max(100, n/5)`` of them), every name over the single cap and every held name of a sector over its cap.
+    Ties break by position (deterministic)."""
+    buy = np.asarray(universe.buyable, dtype=bool)
+    w0 = np.asarray(universe.w0, dtype=float)
+    dev = np.where(buy, np.abs(t - w0), -1.0)
+    k = max(100, int(buy.sum()) // 5)
+    order = np.lexsort((np.arange(dev.size), -dev))
+    free = np.zeros(universe.n, dtype=bool)
+    free[order[:k]] = True
+    free |= w0 > universe.max_single * (1 - 1e-9)
+    for sector in universe.sector_names:
+        m = universe.sector_mask(sector)
+        if float(w0[m].sum()) > universe.max_sector * (1 - 1e-9):
+            free |= m & (w0 > 0)
+    return free & buy
+
+
+def _certify_toward_target(cp, p_lp: "_Problem", red: "_Reduced", *, w: np.ndarray, to: float, t: np.ndarray,
+                           c_target, c_bench, cost: float, to_bound: float, te_bound: float,
+                           options: dict[str, Any]) -> tuple[float, np.ndarray | None]:
+    """``(relative gap, LP weights over the universe)`` of a stage-(c) candidate ``w`` (all names) for the
+    problem over every buyable name (``red``: the full reduction; ``p_lp``: its risk-free problem).
+
+    ``f`` (objective of (c)) and TE are convex: for every feasible ``x``, ``f(x) ≥ f(w) + ∇f(w)ᵀ(x − w)`` and
+    ``TE(w) + ∇TE(w)ᵀ(x − w) ≤ TE(x) ≤ bound``, so the LP ``min ∇f(w)ᵀx`` over the linear rules plus that
+    linearised TE row is taken over a superset of the feasible set and ``f* ≥ f(w) − gap`` with
+    ``gap = ∇f(w)ᵀw − LP``; at the optimum the gap is 0 (KKT). Relative to ``f(w)``."""
+    wb = w[red.B]
+    r = red.G @ wb - c_target[0]
+    grad = 2.0 * (red.G.T @ r) + 2.0 * RIDGE * (wb - t[red.B])
+    f = float(r @ r + c_target[1] ** 2 + cost * to + RIDGE * np.sum((wb - t[red.B]) ** 2))
+    rb = red.G @ wb - c_bench[0]
+    te = math.sqrt(float(rb @ rb) + c_bench[1] ** 2)
+    # the two bounds of (c) are relaxed to the candidate's own value when it exceeds them by solver tolerance:
+    # still a superset of the feasible set (so still a lower bound), but the LP is not forced to move by the
+    # candidate's 1e-9 excess times the large multiplier of a bound that sits at an earlier stage's optimum
+    cons = p_lp.constraints + [p_lp.to <= max(to_bound, to)]
+    if te > 0:
+        cons.append(te + (red.G.T @ rb / te) @ (p_lp.w - wb) <= max(te_bound, te))
+    lp = _solve(cp, cp.Minimize(grad @ p_lp.w + cost * p_lp.to), cons, "c_certificate", options, problem=p_lp,
+                strict=False)
+    if not lp.solved or f <= 0:
+        return math.inf, None
+    gap = max(float(grad @ wb + cost * to) - lp.value, 0.0)
+    return gap / f, red.full(np.asarray(p_lp.w.value, dtype=float).reshape(-1))
 
 
 def _slack(v: float, abs_slack: float = ABS_SLACK) -> float:
@@ -320,14 +395,52 @@ def solve_trade_path(
         cons = p.constraints + ([p.to <= to_bound] if to_bound is not None else [])
         return _solve(cp, cp.Minimize(p.te(c_bench)), cons, stage, opts, problem=p)
 
-    def toward_target(to_bound: float, te_bound: float, stage: str, *, strict: bool) -> _Stage:
-        """(c) under both bounds."""
-        p = problem()
+    def toward_target_on(red_s: _Reduced, to_bound: float, te_bound: float, stage: str, *, strict: bool,
+                         centres=None) -> _Stage:
+        """(c) under both bounds, with the names of ``red_s`` as variables."""
+        p = _Problem(cp, universe, red_s, impact=kappa, reserve=reserve, floor=floor)
+        ct, cb = centres if centres is not None else (red_s.centre(t), red_s.centre(b))
         objective = cp.Minimize(
-            p.risk_distance_sq(c_target) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(p.w - t[red.B])
+            p.risk_distance_sq(ct) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(p.w - t[red_s.B])
         )
-        cons = p.constraints + [p.to <= to_bound, p.te(c_bench) <= te_bound]
-        return _solve(cp, objective, cons, stage, opts, problem=p, strict=strict)
+        cons = p.constraints + [p.to <= to_bound, p.te(cb) <= te_bound]
+        return _solve(cp, objective, cons, stage, clarabel_options(int(red_s.B.size)), problem=p, strict=strict)
+
+    def toward_target(to_bound: float, te_bound: float, stage: str, *, strict: bool,
+                      working_set: bool = False) -> _Stage:
+        """(c) under both bounds. ``working_set`` (used for the direct attempt, whose bounds are the policy's
+        own, above PATH_WORKING_SET_MIN buyable names): on certified working sets of traded names (see
+        _certify_toward_target), or over every buyable name when none is certified. Bounds that come from an
+        earlier stage's optimum are thin (a 1e-5 slack around TO*/TE*): their huge multipliers make the
+        linearised certificate loose, so those solves always take every name."""
+        if not working_set or red.B.size <= PATH_WORKING_SET_MIN:
+            return toward_target_on(red, to_bound, te_bound, stage, strict=strict, centres=(c_target, c_bench))
+        buy = np.asarray(universe.buyable, dtype=bool)
+        free = _first_traded_set(universe, t)
+        note = "no working set certified"
+        for round_ in range(1, PATH_MAX_ROUNDS + 1):
+            if free.sum() >= red.B.size:
+                note = "working set grew to every buyable name"
+                break
+            red_s = _Reduced(universe, risk_model.cov, annualization, free=free)
+            trial = toward_target_on(red_s, to_bound, te_bound, stage, strict=False)
+            if trial.status != cp.OPTIMAL:
+                note = f"working set of {int(free.sum())} names: {trial.status}"
+                break
+            w = red_s.full(np.asarray(trial.problem.w.value, dtype=float).reshape(-1))
+            rel, w_lp = _certify_toward_target(
+                cp, problem(with_risk=False), red, w=w, to=float(trial.problem.to.value), t=t, c_target=c_target,
+                c_bench=c_bench, cost=cost_weight * kappa, to_bound=to_bound, te_bound=te_bound, options=opts)
+            if rel <= PATH_CERTIFY_REL_GAP:
+                return _Stage(trial.problem, trial.prob, trial.status, working_set=(
+                    f"{int(free.sum())} of {red.B.size} names, {round_} round(s), certified relative gap {rel:.1e}"))
+            moved = buy & ~free & (np.abs(w_lp - universe.w0) > 1e-9) if w_lp is not None else np.zeros_like(free)
+            if not moved.any():
+                note = f"working set of {int(free.sum())} names not certified (relative gap {rel:.1e})"
+                break
+            free = free | moved
+        full = toward_target_on(red, to_bound, te_bound, stage, strict=strict, centres=(c_target, c_bench))
+        return _Stage(full.problem, full.prob, full.status, working_set=f"{note}: solved over every buyable name")
 
     te_limit = max_tracking_error * TE_ROUNDING_MARGIN
 
@@ -354,7 +467,9 @@ def solve_trade_path(
     # a small VM share one physical core's floating-point units; measured 0.7 s alone, 0.85-1.1 s beside (b)).
     statuses_direct: str | None = None
     if direct_attempt and turnover_limit_met:
-        c = toward_target(max_turnover, te_limit, "c_direct", strict=False)
+        c = toward_target(max_turnover, te_limit, "c_direct", strict=False, working_set=True)
+        if c.working_set:
+            statuses["c_direct_working_set"] = c.working_set
         if c.status == cp.OPTIMAL:
             statuses.update(b_min_te="skipped (limits reachable)", c_direct=cp.OPTIMAL)
             return _result(universe, red, c, kappa, to_bound=max_turnover, te_bound=te_limit, to_star=to_star,
@@ -410,6 +525,7 @@ def _result(universe: Universe, red: _Reduced, stage: _Stage, kappa: float, *, t
             warnings: list[str]) -> TradePath:
     """The :class:`TradePath` from a solved stage-(c) problem."""
     p = stage.problem
+    red = p.red  # the stage's own reduction (a working set's, when (c) was solved on one)
     w_b = np.asarray(p.w.value, dtype=float).reshape(-1)  # w0 + u - v: a wash (u_i, v_i > 0) nets out
     w_b[w_b < WEIGHT_EPS] = 0.0
     w = red.full(w_b)
