@@ -200,7 +200,7 @@ def test_path_certificate_bounds_the_suboptimality_of_a_restricted_answer(monkey
     import cvxpy as cp
 
     import app.analytics.trade_path as trade_path
-    from app.analytics.trade_path import _certify_toward_target, _Problem, _Reduced, _solve
+    from app.analytics.trade_path import _certify_toward_target, _Problem, _Reduced, _reserve_and_floor, _solve
 
     universe, model, kw = _reachable(n=200, seed=6)
     monkeypatch.setattr(trade_path, "PATH_WORKING_SET_MIN", 10**9)
@@ -220,11 +220,7 @@ def test_path_certificate_bounds_the_suboptimality_of_a_restricted_answer(monkey
     free = np.zeros(universe.n, dtype=bool)
     free[np.flatnonzero(buy)[:40]] = True
     red_s = _Reduced(universe, model.cov, 252, free=free)
-    value = float(universe.value)
-    n_tradable = int((~universe.halted & (universe.buyable | (universe.w0 > 0))).sum())
-    reserve = min(5.0 * n_tradable / value, 0.02, max(0.0, 0.5 * (1 - float(universe.w0[universe.halted].sum())
-                                                                   - 2 * kappa)))
-    floor = min(1.0 - float(universe.cash / universe.value), universe.capacity) - 1e-9
+    reserve, floor = _reserve_and_floor(universe, commission_per_trade=5.0, kappa=kappa)
     p = _Problem(cp, universe, red_s, impact=kappa, reserve=reserve, floor=floor)
     cts, cbs = red_s.centre(t), red_s.centre(universe.bench)
     st = _solve(cp, cp.Minimize(p.risk_distance_sq(cts) + cost * p.to + 1e-6 * cp.sum_squares(p.w - t[red_s.B])),

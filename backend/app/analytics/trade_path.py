@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -232,7 +232,7 @@ class _Stage:
     """One solved (or failed) stage: the cvxpy problem (variables hold the solution when ``solved``) and
     the status as recorded in the proposal's metadata."""
 
-    problem: _Problem | None
+    problem: _Problem
     prob: Any
     status: str
     #: how a working-set solve went (stage (c) above PATH_WORKING_SET_MIN buyable names), else None
@@ -247,7 +247,7 @@ class _Stage:
         return float(self.prob.value)
 
 
-def _solve(cp, objective, constraints, stage: str, options: dict[str, Any], *, problem: _Problem | None = None,
+def _solve(cp, objective, constraints, stage: str, options: dict[str, Any], *, problem: _Problem,
            strict: bool = True) -> _Stage:
     """Solve one stage with CLARABEL. Infeasible → a :class:`_Stage` that is not ``solved``; any other failure
     raises :class:`SolverError` (``strict``) or is returned as status ``solver failed (...)``.
@@ -271,6 +271,18 @@ def _solve(cp, objective, constraints, stage: str, options: dict[str, Any], *, p
     if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) or not strict:
         return _Stage(problem, prob, status)
     raise SolverError(f"trade path stage {stage}: {SOLVER} returned status {status!r}", stage=stage, tried=[SOLVER])
+
+
+def _reserve_and_floor(universe: Universe, *, commission_per_trade: float, kappa: float) -> tuple[float, float]:
+    """``(r, floor)`` of the hard rules (fractions of the value before trading): ``r`` the commission reserve
+    (commission × tradable names / value, at most 2 % and half of what halted names and impact leave), ``floor``
+    the smallest invested fraction after trading (proceeds reinvested: ``min(1 − cash before, capacity)``)."""
+    n_tradable = int((~np.asarray(universe.halted) & (np.asarray(universe.buyable) | (universe.w0 > 0))).sum())
+    halted_w = float(universe.w0[universe.halted].sum())
+    reserve = min(commission_per_trade * n_tradable / float(universe.value), 0.02,
+                  max(0.0, 0.5 * (1 - halted_w - 2 * kappa)))
+    floor = min(1.0 - float(universe.cash / universe.value), universe.capacity) - 1e-9
+    return reserve, floor
 
 
 def _first_traded_set(universe: Universe, t: np.ndarray) -> np.ndarray:
@@ -303,10 +315,11 @@ def _certify_toward_target(cp, p_lp: "_Problem", red: "_Reduced", *, w: np.ndarr
     linearised TE row is taken over a superset of the feasible set and ``f* ≥ f(w) − gap`` with
     ``gap = ∇f(w)ᵀw − LP``; at the optimum the gap is 0 (KKT). Relative to ``f(w)``."""
     wb = w[red.B]
-    r = red.G @ wb - c_target[0]
+    gw = red.G @ wb
+    r = gw - c_target[0]
     grad = 2.0 * (red.G.T @ r) + 2.0 * RIDGE * (wb - t[red.B])
     f = float(r @ r + c_target[1] ** 2 + cost * to + RIDGE * np.sum((wb - t[red.B]) ** 2))
-    rb = red.G @ wb - c_bench[0]
+    rb = gw - c_bench[0]
     te = math.sqrt(float(rb @ rb) + c_bench[1] ** 2)
     # the two bounds of (c) are relaxed to the candidate's own value when it exceeds them by solver tolerance:
     # still a superset of the feasible set (so still a lower bound), but the LP is not forced to move by the
@@ -363,12 +376,9 @@ def solve_trade_path(
     kappa = float(market_impact_bps) / 1e4
     warnings: list[str] = []
     statuses: dict[str, str] = {}
-    value = float(universe.value)
-    n_tradable = int((~np.asarray(universe.halted) & (np.asarray(universe.buyable) | (universe.w0 > 0))).sum())
-    halted_w = float(universe.w0[universe.halted].sum())
-    reserve = min(float(commission_per_trade) * n_tradable / value, 0.02, max(0.0, 0.5 * (1 - halted_w - 2 * kappa)))
-    cash0 = float(universe.cash / universe.value)
-    floor: float | None = min(1.0 - cash0, universe.capacity) - 1e-9
+    reserve, floor_at_least = _reserve_and_floor(universe, commission_per_trade=float(commission_per_trade),
+                                                 kappa=kappa)
+    floor: float | None = floor_at_least  # dropped (None) when reinvesting everything is infeasible
     opts = clarabel_options(int(red.B.size))
     c_bench = red.centre(b)
     c_target = red.centre(t)
@@ -376,11 +386,12 @@ def solve_trade_path(
     if red.B.size == 0:
         return _nothing_to_buy(universe, red, c_bench, max_turnover, max_tracking_error, kappa)
 
-    def problem(with_risk: bool = True) -> _Problem:
-        return _Problem(cp, universe, red, impact=kappa, reserve=reserve, floor=floor, with_risk=with_risk)
+    def problem(with_risk: bool = True, on: _Reduced = red) -> _Problem:
+        """A stage's variables and hard rules, over the buyable names (``on``: a working set's reduction)."""
+        return _Problem(cp, universe, on, impact=kappa, reserve=reserve, floor=floor, with_risk=with_risk)
 
     def min_turnover() -> _Stage:
-        """(a) and the turnover the TE limit would need: ``min TO`` (optionally s.t. ``TE ≤ limit``)."""
+        """(a): ``min TO`` under the hard rules alone."""
         p = problem(with_risk=False)
         return _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", opts, problem=p)
 
@@ -398,7 +409,7 @@ def solve_trade_path(
     def toward_target_on(red_s: _Reduced, to_bound: float, te_bound: float, stage: str, *, strict: bool,
                          centres=None) -> _Stage:
         """(c) under both bounds, with the names of ``red_s`` as variables."""
-        p = _Problem(cp, universe, red_s, impact=kappa, reserve=reserve, floor=floor)
+        p = problem(on=red_s)
         ct, cb = centres if centres is not None else (red_s.centre(t), red_s.centre(b))
         objective = cp.Minimize(
             p.risk_distance_sq(ct) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(p.w - t[red_s.B])
@@ -432,7 +443,7 @@ def solve_trade_path(
                 cp, problem(with_risk=False), red, w=w, to=float(trial.problem.to.value), t=t, c_target=c_target,
                 c_bench=c_bench, cost=cost_weight * kappa, to_bound=to_bound, te_bound=te_bound, options=opts)
             if rel <= PATH_CERTIFY_REL_GAP:
-                return _Stage(trial.problem, trial.prob, trial.status, working_set=(
+                return replace(trial, working_set=(
                     f"{int(free.sum())} of {red.B.size} names, {round_} round(s), certified relative gap {rel:.1e}"))
             moved = buy & ~free & (np.abs(w_lp - universe.w0) > 1e-9) if w_lp is not None else np.zeros_like(free)
             if not moved.any():
@@ -440,7 +451,7 @@ def solve_trade_path(
                 break
             free = free | moved
         full = toward_target_on(red, to_bound, te_bound, stage, strict=strict, centres=(c_target, c_bench))
-        return _Stage(full.problem, full.prob, full.status, working_set=f"{note}: solved over every buyable name")
+        return replace(full, working_set=f"{note}: solved over every buyable name")
 
     te_limit = max_tracking_error * TE_ROUNDING_MARGIN
 
@@ -472,7 +483,7 @@ def solve_trade_path(
             statuses["c_direct_working_set"] = c.working_set
         if c.status == cp.OPTIMAL:
             statuses.update(b_min_te="skipped (limits reachable)", c_direct=cp.OPTIMAL)
-            return _result(universe, red, c, kappa, to_bound=max_turnover, te_bound=te_limit, to_star=to_star,
+            return _result(universe, c, kappa, to_bound=max_turnover, te_bound=te_limit, to_star=to_star,
                            te_star=None, to_needed=None, te_unbounded=None, turnover_limit_met=True,
                            te_limit_met=True, statuses=statuses, warnings=warnings)
         statuses_direct = c.status
@@ -513,19 +524,19 @@ def solve_trade_path(
         warnings.append("a trade-path stage solved only to reduced accuracy (optimal_inaccurate)")
     if statuses_direct is not None:  # the direct attempt's status (not optimal), recorded after the check above
         statuses["c_direct"] = statuses_direct
-    return _result(universe, red, c, kappa, to_bound=to_bound, te_bound=te_bound, to_star=to_star,
+    return _result(universe, c, kappa, to_bound=to_bound, te_bound=te_bound, to_star=to_star,
                    te_star=te_star, to_needed=to_needed, te_unbounded=te_unbounded,
                    turnover_limit_met=turnover_limit_met, te_limit_met=te_limit_met, statuses=statuses,
                    warnings=warnings)
 
 
-def _result(universe: Universe, red: _Reduced, stage: _Stage, kappa: float, *, to_bound: float, te_bound: float,
+def _result(universe: Universe, stage: _Stage, kappa: float, *, to_bound: float, te_bound: float,
             to_star: float | None, te_star: float | None, to_needed: float | None, te_unbounded: float | None,
             turnover_limit_met: bool, te_limit_met: bool, statuses: dict[str, str],
             warnings: list[str]) -> TradePath:
     """The :class:`TradePath` from a solved stage-(c) problem."""
     p = stage.problem
-    red = p.red  # the stage's own reduction (a working set's, when (c) was solved on one)
+    red = p.red  # the stage's own reduction (a working set's, when (c) was solved on one): w_b's positions
     w_b = np.asarray(p.w.value, dtype=float).reshape(-1)  # w0 + u - v: a wash (u_i, v_i > 0) nets out
     w_b[w_b < WEIGHT_EPS] = 0.0
     w = red.full(w_b)
