@@ -8,8 +8,9 @@ from decimal import Decimal as D
 
 from app.domain.enums import TradeAction
 from app.domain.rebalancing import HoldingTerm, LotMethod, TaxRates, TradePurpose, Transaction
-from app.rebalancing import build_plan, find_harvests, holding_term, realised_gains, sell_from_lots
-from app.rebalancing.wash_sale import buy_blocked, loss_sale_blocked
+from app.analytics.taxes import find_harvests, holding_term, realised_gains, sell_from_lots
+from app.rebalancing import build_plan
+from app.analytics.taxes.wash_sale import buy_blocked, loss_sale_blocked
 
 from tests.unit.rebalancing_builders import ASOF, lot, make_inputs
 

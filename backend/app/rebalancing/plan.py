@@ -5,7 +5,7 @@ Steps (deterministic, symbol order everywhere):
 1. the trade date is the pack's date when the exchange is open, else the next session (``market_open``
    false: the proposal is marked for that session); lots' terms and the wash-sale window use it;
 2. not buyable: restricted symbols, halted securities (also never sold: weight frozen), wash-sale buys;
-3. tax-loss harvests (:mod:`app.rebalancing.harvesting`): their lots are sold, the substitute takes the
+3. tax-loss harvests (:mod:`app.analytics.taxes.harvesting`): their lots are sold, the substitute takes the
    symbol's target;
 4. withdrawals waiting to be paid become a cash reserve; targets apply to the value left after it;
 5. the cost-aware QP (:mod:`app.rebalancing.cost_aware`) gives buys and sells; sells are rounded up to
@@ -50,9 +50,9 @@ from app.rebalancing.allocation import CASH, allocation_pct
 from app.rebalancing.approvals import initial_status
 from app.rebalancing.calendar import next_session
 from app.rebalancing.cost_aware import LotSlice, solve_trade_weights, te_squared
-from app.rebalancing.harvesting import find_harvests
-from app.rebalancing.tax_lots import marginal_tax_rate, realised_gains, sell_from_lots
-from app.rebalancing.wash_sale import buy_blocked, loss_sale_blocked
+from app.analytics.taxes.harvesting import find_harvests
+from app.analytics.taxes.lots import marginal_tax_rate, realised_gains, sell_from_lots
+from app.analytics.taxes.wash_sale import buy_blocked, loss_sale_blocked
 
 ENGINE_VERSION = "rebalancing-1"
 ANNUALIZATION = 252
@@ -406,7 +406,7 @@ def build_plan(inputs: PlanInputs) -> RebalancePlan:
 
 def _ordered(lots: list[TaxLot], st: RebalanceSettings, symbol: str, price: Decimal, day: date,
              inputs: PlanInputs) -> list[TaxLot]:
-    from app.rebalancing.tax_lots import order_lots
+    from app.analytics.taxes.lots import order_lots
 
     if st.lot_method is LotMethod.SPECIFIC:
         named = [i for i in inputs.specific_lots.get(symbol, ()) if any(l.lot_id == i for l in lots)]

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Iterable, Mapping
 
 from app.domain.rebalancing import TaxLot, Transaction
-from app.rebalancing.wash_sale import buy_blocked, loss_sale_blocked
+from app.analytics.taxes.wash_sale import buy_blocked, loss_sale_blocked
 
 
 @dataclass(frozen=True)
