@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.db.models_rebalancing import RebalanceSettingsRow
+from app.db.models import RebalanceSettingsRow
 from app.db.repositories.outbox import OutboxRepository
 from app.notifications.smtp import message_id
 

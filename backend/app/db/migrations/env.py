@@ -14,6 +14,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import app.db.models  # noqa: F401  (registers every table on Base.metadata)
 from app.db.base import Base
 from app.db.engine import make_engine
 

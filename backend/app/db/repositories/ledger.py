@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.decimals import ZERO
-from app.db.models_rebalancing import CashFlowRow, PortfolioTransactionRow, TaxLotRow
+from app.db.models import CashFlowRow, PortfolioTransactionRow, TaxLotRow
 from app.domain.enums import TradeAction
 from app.domain.rebalancing import TaxLot, Transaction
 

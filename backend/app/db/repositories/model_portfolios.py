@@ -6,8 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFoundError
-from app.db.models import utcnow
-from app.db.models_rebalancing import ModelPortfolioRow, ModelWeightRow
+from app.db.models import ModelPortfolioRow, ModelWeightRow, utcnow
 from app.domain.rebalancing import ModelPortfolio, TargetSource
 
 

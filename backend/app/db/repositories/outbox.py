@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import utcnow
-from app.db.models_rebalancing import NotificationOutboxRow
+from app.db.models import NotificationOutboxRow, utcnow
 from app.db.repositories.rebalance_runs import aware
 from app.domain.rebalancing import Notification
 

@@ -6,8 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import RebalanceConfigError
-from app.db.models import utcnow
-from app.db.models_rebalancing import PortfolioApproverRow, RebalanceSettingsRow, RestrictedSymbolRow
+from app.db.models import PortfolioApproverRow, RebalanceSettingsRow, RestrictedSymbolRow, utcnow
 from app.domain.rebalancing import ApproverRole, RebalanceSettings
 
 

@@ -13,8 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import UnknownProposalError
-from app.db.models import PricingPackRow, RebalanceProposalRow, utcnow
-from app.db.models_rebalancing import ApprovalRefusalRow, ProposalTransitionRow, RebalanceRunRow
+from app.db.models import (
+    ApprovalRefusalRow,
+    PricingPackRow,
+    ProposalTransitionRow,
+    RebalanceProposalRow,
+    RebalanceRunRow,
+    utcnow,
+)
 from app.domain.canonical import canonical_json
 from app.domain.rebalancing import (
     HistoryEntry,

@@ -1,0 +1,49 @@
+"""ORM rows (SQLAlchemy 2.0 typed mappings), one module per concern. Repositories turn them into ``app.domain``
+models. Importing this package registers every table on ``Base.metadata`` (Alembic's ``env.py`` relies on it).
+
+Column precisions (``DecimalType(precision, scale)``), all exact:
+
+* prices and cost bases ``(20, 6)``; shares and lot sizes ``(24, 8)``; cash and money ``(20, 4)``;
+* benchmark and model weights ``(20, 12)`` (fractions of 1); quality scores ``(6, 3)`` (0-10);
+* ``risk_free_rate`` ``(12, 8)`` (annual fraction), ``market_impact_bps`` ``(12, 4)``.
+
+The schema itself is created by the Alembic migrations in ``app/db/migrations`` (never by
+``create_all``); a test checks that migrations and these models agree.
+"""
+
+from app.db.base import utcnow
+from app.db.models.market import SecurityRow, QualityRatingRow, PricingPackRow, PackPriceRow, BenchmarkRow, BenchmarkWeightRow
+from app.db.models.portfolio import PortfolioRow, HoldingRow
+from app.db.models.policy import OptimizerPolicyRow, ConstraintDefaultsRow
+from app.db.models.proposal import RebalanceProposalRow, ProposalRequestRow, RebalanceRunRow, ProposalTransitionRow, ApprovalRefusalRow
+from app.db.models.rebalancing import RebalanceSettingsRow, PortfolioApproverRow, RestrictedSymbolRow, ModelPortfolioRow, ModelWeightRow
+from app.db.models.ledger import TaxLotRow, PortfolioTransactionRow, CashFlowRow
+from app.db.models.notification import NotificationOutboxRow
+
+__all__ = [
+    "ApprovalRefusalRow",
+    "BenchmarkRow",
+    "BenchmarkWeightRow",
+    "CashFlowRow",
+    "ConstraintDefaultsRow",
+    "HoldingRow",
+    "ModelPortfolioRow",
+    "ModelWeightRow",
+    "NotificationOutboxRow",
+    "OptimizerPolicyRow",
+    "PackPriceRow",
+    "PortfolioApproverRow",
+    "PortfolioRow",
+    "PortfolioTransactionRow",
+    "PricingPackRow",
+    "ProposalRequestRow",
+    "ProposalTransitionRow",
+    "QualityRatingRow",
+    "RebalanceProposalRow",
+    "RebalanceRunRow",
+    "RebalanceSettingsRow",
+    "RestrictedSymbolRow",
+    "SecurityRow",
+    "TaxLotRow",
+    "utcnow",
+]
