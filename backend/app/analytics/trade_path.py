@@ -6,6 +6,8 @@ weights ``w`` (fractions of the portfolio value *before* trading). With ``TO = �
 
 hard, always (DESIGN levels 1–3)
     ``w ≥ 0``; halted ``w_i = w0_i``; not buyable (below min quality, unrated) ``w_i = 0`` (forced exits);
+    sell-only names (held, but restricted or wash-sale blocked for the account) ``w_i ≤ w0_i``; the account's
+    per-name bounds ``lower_i ≤ w_i ≤ upper_i`` (shares a wash sale keeps, shares a harvest sells);
     cash ``1 − Σw − κ·TO − r ≥ 0``; single cap ``w_i ≤ cap·(1 − κ·TO − r)`` and sector caps likewise, so
     the caps hold on the post-cost portfolio value; proceeds are reinvested: cash after may not exceed
     ``max(cash before, 1 − capacity)`` (dropped with a warning if that alone is infeasible).
@@ -38,7 +40,7 @@ scheduling
     problem as alone, so the answer does not depend on the order of completion. The direct attempt runs
     alone: beside another solve it is slower (the two vCPUs of the bench VM share one core's FPUs).
 
-Only the buyable names are variables: every other weight is fixed by levels 1–2 (halted at ``w0``, the
+Only the tradable names (buyable or sell-only) are variables: every other weight is fixed by levels 1–2 (halted at ``w0``, the
 rest at 0), so its share of turnover, sector sums and risk is a constant. The risk terms are exact
 second-order cones in the buyable names alone: with ``Σ_BB = L Lᵀ`` (Cholesky) and the fixed part
 ``d = w_X − a_X`` (``a`` the benchmark or the target), completing the square gives
@@ -122,9 +124,10 @@ class _Reduced:
     def __init__(self, universe: Universe, cov: np.ndarray, annualization: int,
                  free: np.ndarray | None = None) -> None:
         n = universe.n
-        buy = np.asarray(universe.buyable, dtype=bool)
-        #: the variables: buyable names, or only those in ``free`` (a working set; the other buyable names are
-        #: then not traded: fixed at w0, their single caps kept as one row on the costs, see _Problem)
+        buy = np.asarray(universe.tradable, dtype=bool)
+        #: the variables: tradable names (buyable or sell-only), or only those in ``free`` (a working set; the other
+        #: tradable names are then not traded: fixed at w0, their single caps kept as one row on the costs, see
+        #: _Problem)
         free_b = buy if free is None else (buy & np.asarray(free, dtype=bool))
         self.B = np.flatnonzero(free_b)
         self.X = np.flatnonzero(~free_b)
@@ -152,6 +155,9 @@ class _Reduced:
         else:
             self.G = np.zeros((0, 0))
             self.Linv_bx = None
+        #: per-variable bounds (the account's: sell-only names at most w0, shares kept or sold, see Universe)
+        upper = np.where(universe.sell_only, np.minimum(universe.upper, w0), universe.upper)
+        self.lower_b, self.upper_b = np.asarray(universe.lower, dtype=float)[self.B], upper[self.B]
         self.sector_rows: list[tuple[np.ndarray, float, float, bool]] = []
         pos = np.full(n, -1)
         pos[self.B] = np.arange(self.B.size)
@@ -213,6 +219,7 @@ class _Problem:
             cons.append(in_sector + scap * x <= scap if with_costs else in_sector <= scap)
         if floor is not None:
             cons.append(total + x >= floor)
+        cons.extend(_bound_rows(self.w, red.lower_b, red.upper_b))
         self.constraints = cons
 
     def te(self, centre: tuple[np.ndarray, float]):
@@ -225,6 +232,18 @@ class _Problem:
     def risk_distance_sq(self, centre: tuple[np.ndarray, float]):
         """``252·(w − t)ᵀ Σ (w − t)`` up to the constant ``ρ²`` (annual variance)."""
         return self.cp.sum_squares(self.y - centre[0])
+
+
+def _bound_rows(w, lower: np.ndarray, upper: np.ndarray) -> list:  # noqa: ANN001 - a cvxpy variable
+    """``w_i >= lower_i`` where positive and ``w_i <= upper_i`` where finite (the account's per-name bounds)."""
+    rows = []
+    lo = np.flatnonzero(lower > 0)
+    if lo.size:
+        rows.append(w[lo] >= lower[lo])
+    hi = np.flatnonzero(np.isfinite(upper))
+    if hi.size:
+        rows.append(w[hi] <= upper[hi])
+    return rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -289,7 +308,7 @@ def _first_traded_set(universe: Universe, t: np.ndarray) -> np.ndarray:
     """Boolean mask of the names stage (c) may trade first: the buyable names farthest from their target
     (``max(100, n/5)`` of them), every name over the single cap and every held name of a sector over its cap.
     Ties break by position (deterministic)."""
-    buy = np.asarray(universe.buyable, dtype=bool)
+    buy = np.asarray(universe.tradable, dtype=bool)
     w0 = np.asarray(universe.w0, dtype=float)
     dev = np.where(buy, np.abs(t - w0), -1.0)
     k = max(100, int(buy.sum()) // 5)
@@ -297,6 +316,7 @@ def _first_traded_set(universe: Universe, t: np.ndarray) -> np.ndarray:
     free = np.zeros(universe.n, dtype=bool)
     free[order[:k]] = True
     free |= w0 > universe.max_single * (1 - 1e-9)
+    free |= (np.asarray(universe.upper) < w0) | (np.asarray(universe.lower) > 0)  # the account's bounds bind
     for sector in universe.sector_names:
         m = universe.sector_mask(sector)
         if float(w0[m].sum()) > universe.max_sector * (1 - 1e-9):
@@ -426,7 +446,7 @@ def solve_trade_path(
         linearised certificate loose, so those solves always take every name."""
         if not working_set or red.B.size <= PATH_WORKING_SET_MIN:
             return toward_target_on(red, to_bound, te_bound, stage, strict=strict, centres=(c_target, c_bench))
-        buy = np.asarray(universe.buyable, dtype=bool)
+        buy = np.asarray(universe.tradable, dtype=bool)
         free = _first_traded_set(universe, t)
         note = "no working set certified"
         for round_ in range(1, PATH_MAX_ROUNDS + 1):
