@@ -11,11 +11,12 @@ nothing. Refusals (unknown portfolio, model, policy or symbol) exit 3 with one l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from app.cli_rebalancing import _call, _console, _emit, _render_plan
+from app.cli.common import JSON_OPTION, PACK_OPTION, call_capability, emit, fail
+from app.cli.render import new_console, render_plan
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -33,14 +34,9 @@ for _sub, _name in ((settings_app, "settings"), (approvers_app, "approvers"), (r
                     (model_app, "model"), (lots_app, "lots")):
     rebalancing_app.add_typer(_sub, name=_name)
 
-JSON_OPT = typer.Option(False, "--json", help="One JSON document on stdout.")
-PACK_OPT = typer.Option(None, "--pack", help="Pricing pack id; default the newest sealed pack.")
-
-
 def _args_from_file(path: Path, args_model: type[M], **given: Any) -> M:
     """``args_model`` from the JSON object in ``path`` plus ``given`` (the command line's values). Exit 2 with
     one line naming the file, the field and the value when the file is unreadable or invalid."""
-    from app.cli import _fail
     from app.core.errors import DawsosError, JsonFileError
     from app.seeding.loader import read_json, shown, validate
 
@@ -54,7 +50,7 @@ def _args_from_file(path: Path, args_model: type[M], **given: Any) -> M:
             doc = {**doc, **given}
         return validate(args_model, doc, name, error=JsonFileError)  # type: ignore[type-var]
     except DawsosError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 def _table(title: str, columns: tuple[str, ...], rows: Any) -> None:
@@ -65,7 +61,7 @@ def _table(title: str, columns: tuple[str, ...], rows: Any) -> None:
         table.add_column(col)
     for row in rows:
         table.add_row(*(str(v) for v in row))
-    _console().print(table)
+    new_console().print(table)
 
 
 def _render_settings(s: Any) -> None:
@@ -90,11 +86,11 @@ def _render_lots(result: Any) -> None:
     _table(f"Tax lots of {result.portfolio_id}", ("lot", "symbol", "shares", "cost basis", "acquired"),
            ((x.lot_id, x.symbol, x.quantity, x.cost_basis, x.acquired) for x in result.lots))
     for w in result.warnings:
-        _console().print(f"[yellow]warning:[/yellow] {w}")
+        new_console().print(f"[yellow]warning:[/yellow] {w}")
 
 
 def _render_check(check: Any) -> None:
-    c = _console()
+    c = new_console()
     c.print(f"[bold]{check.portfolio_id}[/bold] as of {check.asof_date}: rebalance "
             + ("[bold]due[/bold]" if check.due else "not due")
             + (f" (next calendar date {check.next_calendar_date})" if check.next_calendar_date else ""))
@@ -104,7 +100,7 @@ def _render_check(check: Any) -> None:
 
 def _render_propose(result: Any) -> None:
     _render_check(result.check)
-    c = _console()
+    c = new_console()
     if result.plan is None:
         c.print("no proposal (not due; --force proposes anyway)")
         return
@@ -113,11 +109,11 @@ def _render_propose(result: Any) -> None:
     else:
         c.print(f"proposal [bold]{result.proposal_id}[/bold] {result.status.value}; "
                 f"{result.notifications} notification(s) queued")
-    _render_plan(c, result.plan)
+    render_plan(c, result.plan)
 
 
 def _render_scheduled(result: Any) -> None:
-    c = _console()
+    c = new_console()
     for e in result.expired:
         c.print(f"expired {e.proposal_id[:12]} ({e.reason})")
     for r in result.results:
@@ -130,28 +126,28 @@ def _render_scheduled(result: Any) -> None:
 
 # ---- settings, approvers, restricted, model, lots --------------------------------------------------------
 @settings_app.command("show")
-def settings_show(portfolio: str = typer.Argument(..., help="Portfolio id."), json_out: bool = JSON_OPT) -> None:
+def settings_show(portfolio: str = typer.Argument(..., help="Portfolio id."), json_out: bool = JSON_OPTION) -> None:
     """Show a portfolio's rebalancing settings."""
-    _emit(_call("rebalance.settings", portfolio_id=portfolio), json_out, _render_settings)
+    emit(call_capability("rebalance.settings", portfolio_id=portfolio), json_out, _render_settings)
 
 
 @settings_app.command("set")
 def settings_set(
     portfolio: str = typer.Argument(..., help="Portfolio id."),
     file: Path = typer.Option(..., "--file", help="JSON object of settings fields; omitted ones take defaults."),
-    json_out: bool = JSON_OPT,
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """Store a portfolio's rebalancing settings (replacing them) from a JSON file."""
     from app.agents.rebalancing_setup import ConfigureArgs
 
     args = _args_from_file(file, ConfigureArgs, portfolio_id=portfolio)
-    _emit(_call("rebalance.configure", **args.model_dump()), json_out, _render_settings)
+    emit(call_capability("rebalance.configure", **args.model_dump()), json_out, _render_settings)
 
 
 @approvers_app.command("list")
-def approvers_list(portfolio: str = typer.Argument(..., help="Portfolio id."), json_out: bool = JSON_OPT) -> None:
+def approvers_list(portfolio: str = typer.Argument(..., help="Portfolio id."), json_out: bool = JSON_OPTION) -> None:
     """List a portfolio's owners and approvers."""
-    _emit(_call("rebalance.approvers", portfolio_id=portfolio), json_out, _render_approvers)
+    emit(call_capability("rebalance.approvers", portfolio_id=portfolio), json_out, _render_approvers)
 
 
 @approvers_app.command("set")
@@ -159,68 +155,67 @@ def approvers_set(
     portfolio: str = typer.Argument(..., help="Portfolio id."),
     user: str = typer.Argument(..., help="User id (as given to --user when approving)."),
     role: str = typer.Option(..., "--role", help="owner (notified of every proposal) | approver"),
-    json_out: bool = JSON_OPT,
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """Give a user a role on a portfolio (replaces the user's role)."""
-    _emit(_call("rebalance.set_approver", portfolio_id=portfolio, user_id=user, role=role), json_out, _render_approvers)
+    emit(call_capability("rebalance.set_approver", portfolio_id=portfolio, user_id=user, role=role), json_out, _render_approvers)
 
 
 @restricted_app.command("list")
-def restricted_list(portfolio: str = typer.Argument(..., help="Portfolio id."), json_out: bool = JSON_OPT) -> None:
+def restricted_list(portfolio: str = typer.Argument(..., help="Portfolio id."), json_out: bool = JSON_OPTION) -> None:
     """List a portfolio's restricted symbols and why."""
-    _emit(_call("rebalance.restricted", portfolio_id=portfolio), json_out, _render_restricted)
+    emit(call_capability("rebalance.restricted", portfolio_id=portfolio), json_out, _render_restricted)
 
 
 @restricted_app.command("set")
 def restricted_set(
     portfolio: str = typer.Argument(..., help="Portfolio id."),
-    file: Optional[Path] = typer.Option(None, "--file", help='JSON: {"symbols": {"XOM": "reason", ...}}; {} empties.'),
+    file: Path | None = typer.Option(None, "--file", help='JSON: {"symbols": {"XOM": "reason", ...}}; {} empties.'),
     symbols: list[str] = typer.Option([], "--symbol", help="Restricted symbol (repeatable)."),
     reasons: list[str] = typer.Option([], "--reason", help="Why (repeatable: one per --symbol, in order)."),
-    json_out: bool = JSON_OPT,
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """Replace a portfolio's restricted symbols (from --file, or repeated --symbol/--reason)."""
     from app.agents.rebalancing_setup import SetRestrictedArgs
-    from app.cli import _fail
     from app.core.errors import InputError
 
     if (file is None) == (not symbols):
-        raise _fail(InputError("give either --file FILE.json or --symbol SYMBOL (repeatable), not both"))
+        raise fail(InputError("give either --file FILE.json or --symbol SYMBOL (repeatable), not both"))
     if file is not None:
         given = _args_from_file(file, SetRestrictedArgs, portfolio_id=portfolio).symbols
     else:
         if reasons and len(reasons) != len(symbols):
-            raise _fail(InputError(f"--reason: give one per --symbol ({len(symbols)}) or none (got {len(reasons)})"))
+            raise fail(InputError(f"--reason: give one per --symbol ({len(symbols)}) or none (got {len(reasons)})"))
         given = dict(zip(symbols, reasons or [""] * len(symbols)))
-    _emit(_call("rebalance.set_restricted", portfolio_id=portfolio, symbols=given), json_out, _render_restricted)
+    emit(call_capability("rebalance.set_restricted", portfolio_id=portfolio, symbols=given), json_out, _render_restricted)
 
 
 @model_app.command("show")
-def model_show(model_id: str = typer.Argument(..., help="Model portfolio id."), json_out: bool = JSON_OPT) -> None:
+def model_show(model_id: str = typer.Argument(..., help="Model portfolio id."), json_out: bool = JSON_OPTION) -> None:
     """Show a model portfolio's weights."""
-    _emit(_call("rebalance.model", model_portfolio_id=model_id), json_out, _render_model)
+    emit(call_capability("rebalance.model", model_portfolio_id=model_id), json_out, _render_model)
 
 
 @model_app.command("set")
 def model_set(
     model_id: str = typer.Argument(..., help="Model portfolio id."),
     file: Path = typer.Option(..., "--file", help='JSON: {"weights": {"AAPL": 0.25, ...}} (fractions; rest cash).'),
-    name: Optional[str] = typer.Option(None, "--name", help="Display name (default: the id)."),
-    pack: Optional[str] = PACK_OPT,
-    json_out: bool = JSON_OPT,
+    name: str | None = typer.Option(None, "--name", help="Display name (default: the id)."),
+    pack: str | None = PACK_OPTION,
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """Store a model portfolio's target weights, made on a pricing pack."""
     from app.agents.rebalancing_setup import SetModelArgs
 
     given: dict[str, Any] = {"model_portfolio_id": model_id, **({"name": name} if name is not None else {})}
     args = _args_from_file(file, SetModelArgs, **given)
-    _emit(_call("rebalance.set_model", pack=pack, **args.model_dump()), json_out, _render_model)
+    emit(call_capability("rebalance.set_model", pack=pack, **args.model_dump()), json_out, _render_model)
 
 
 @lots_app.command("list")
-def lots_list(portfolio: str = typer.Argument(..., help="Portfolio id."), json_out: bool = JSON_OPT) -> None:
+def lots_list(portfolio: str = typer.Argument(..., help="Portfolio id."), json_out: bool = JSON_OPTION) -> None:
     """List a portfolio's tax lots."""
-    _emit(_call("rebalance.lots", portfolio_id=portfolio), json_out, _render_lots)
+    emit(call_capability("rebalance.lots", portfolio_id=portfolio), json_out, _render_lots)
 
 
 @lots_app.command("set")
@@ -228,45 +223,40 @@ def lots_set(
     portfolio: str = typer.Argument(..., help="Portfolio id."),
     file: Path = typer.Option(..., "--file", help='JSON: {"lots": [{"lot_id", "symbol", "quantity", "cost_basis", '
                                                   '"acquired"}, ...]}'),
-    json_out: bool = JSON_OPT,
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """Replace a portfolio's tax lots from a JSON file."""
     from app.agents.rebalancing_setup import SetLotsArgs
 
     args = _args_from_file(file, SetLotsArgs, portfolio_id=portfolio)
-    _emit(_call("rebalance.set_lots", **args.model_dump()), json_out, _render_lots)
+    emit(call_capability("rebalance.set_lots", **args.model_dump()), json_out, _render_lots)
 
 
 # ---- check, propose, scheduled ---------------------------------------------------------------------------
 @rebalancing_app.command("check")
-def check(portfolio: str = typer.Argument(..., help="Portfolio id."), pack: Optional[str] = PACK_OPT,
-          json_out: bool = JSON_OPT) -> None:
+def check(portfolio: str = typer.Argument(..., help="Portfolio id."), pack: str | None = PACK_OPTION,
+          json_out: bool = JSON_OPTION) -> None:
     """Whether a rebalance is due on a pricing pack, and every reason why."""
-    _emit(_call("rebalance.check", pack=pack, portfolio_id=portfolio), json_out, _render_check)
+    emit(call_capability("rebalance.check", pack=pack, portfolio_id=portfolio), json_out, _render_check)
 
 
 @rebalancing_app.command("propose")
 def propose(
     portfolio: str = typer.Argument(..., help="Portfolio id."),
-    pack: Optional[str] = PACK_OPT,
+    pack: str | None = PACK_OPTION,
     force: bool = typer.Option(False, "--force", help="Propose even when no trigger fires."),
-    json_out: bool = JSON_OPT,
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """Check, and when due propose cost- and tax-aware trades (stored with their notifications)."""
-    _emit(_call("rebalance.propose", pack=pack, portfolio_id=portfolio, force=force), json_out, _render_propose)
+    emit(call_capability("rebalance.propose", pack=pack, portfolio_id=portfolio, force=force), json_out, _render_propose)
 
 
 @rebalancing_app.command("scheduled")
 def scheduled(
-    pack: Optional[str] = PACK_OPT,
+    pack: str | None = PACK_OPTION,
     portfolios: list[str] = typer.Option([], "--portfolio", help="Only these (repeatable); default every configured."),
-    json_out: bool = JSON_OPT,
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """Expire superseded proposals, then check every configured portfolio and propose where due."""
     extra = {"portfolio_ids": tuple(portfolios)} if portfolios else {}
-    _emit(_call("rebalance.scheduled", pack=pack, **extra), json_out, _render_scheduled)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``rebalancing`` to the root ``dawsos`` app."""
-    app.add_typer(rebalancing_app, name="rebalancing")
+    emit(call_capability("rebalance.scheduled", pack=pack, **extra), json_out, _render_scheduled)

@@ -1,14 +1,15 @@
-"""Readable terminal output for the CLI (Rich tables). JSON output does not come through here."""
+"""Readable terminal output shared by several commands (Rich tables): packs, policies, proposals, impact,
+pattern results and rebalance plans. JSON output does not come through here."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-
-import sys
 
 #: a pipe or a file gets a wide table (Rich would assume 80 columns); a terminal keeps its own width
 console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
@@ -142,3 +143,27 @@ def render_pattern(result: Any) -> None:
         else:
             shown = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
             console.print(f"{name}: {shown}")
+
+
+def render_plan(c: Any, plan: Any) -> None:
+    """A rebalance plan on console ``c``: pack, triggers, trades, totals, warnings."""
+    c.print(f"pack {plan.pricing_pack_id} (as of {plan.asof_date}), trades for {plan.execute_on}"
+            + ("" if plan.market_open else " (market closed on the pack date)"))
+    c.print("triggers: " + ("; ".join(t.detail for t in plan.triggers) or "none"))
+    table = Table()
+    for col in ("action", "symbol", "shares", "price", "value", "cost", "purpose", "ST gain", "LT gain"):
+        table.add_column(col)
+    for t in plan.trades:
+        table.add_row(t.action.value, t.symbol, str(t.quantity), str(t.price), str(t.trade_value), str(t.estimated_cost),
+                      t.purpose.value, str(t.realised_gain_short), str(t.realised_gain_long))
+    c.print(table)
+    r = plan.realised
+    c.print(f"total {plan.total_trade_value}, cost {plan.total_cost}; gains short {r.short_term} long {r.long_term}; "
+            f"tax {r.tax_total}; cash {plan.cash_before} -> {plan.cash_after}; TE {plan.te_before_pct} % -> {plan.te_after_pct} %")
+    for w in plan.warnings:
+        c.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def new_console() -> Console:
+    """A Rich console of the terminal's own width (the rebalancing commands' tables)."""
+    return Console()

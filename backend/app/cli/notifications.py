@@ -11,6 +11,8 @@ from typing import Any
 
 import typer
 
+from app.cli.common import JSON_OPTION, call_capability, emit
+
 notifications_app = typer.Typer(help="The notification outbox (e-mail by SMTP).", no_args_is_help=True)
 
 
@@ -25,19 +27,12 @@ def _render(result: Any) -> None:
 @notifications_app.command("send")
 def send(
     limit: int = typer.Option(100, "--limit", min=1, max=10_000, help="Most notifications sent, oldest first."),
-    json_out: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
+    json_out: bool = JSON_OPTION,
 ) -> None:
     """Send pending notifications; exit 1 when any delivery failed (it stays pending for the next run)."""
-    from app.cli_rebalancing import _call, _emit
-
-    result = _call("notifications.send", limit=limit)
-    _emit(result, json_out, _render)
+    result = call_capability("notifications.send", limit=limit)
+    emit(result, json_out, _render)
     if result.failed:
         typer.echo(f"error: {len(result.failed)} of {len(result.failed) + len(result.sent)} notifications failed; "
                    "they stay pending for the next run", err=True)
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``notifications`` to the root ``dawsos`` app."""
-    app.add_typer(notifications_app, name="notifications")

@@ -1,0 +1,55 @@
+"""The `dawsos` root command: global options, logging set-up (the CLI's one place), and every command group.
+
+Each command group is its own module (``app.cli.packs``, ``policies``, ``patterns``, ``proposals``,
+``rebalancing``, ``notifications``, ``allocation``; top-level commands in ``seed``, ``rebalance``); shared
+helpers and options are in :mod:`app.cli.common`, shared tables in :mod:`app.cli.render`. No command module
+imports another or this one. Heavy libraries (riskfolio, cvxpy, matplotlib) are imported only by the commands
+that solve.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli import allocation, notifications, packs, patterns, policies, proposals, rebalance, rebalancing, seed
+from app.cli.common import set_database_url, settings
+
+app = typer.Typer(
+    name="dawsos",
+    help="DawsOS policy rebalancer: policy templates, pricing packs and reproducible trade proposals.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    database_url: str | None = typer.Option(
+        None, "--database-url", envvar="DATABASE_URL", help="SQLAlchemy URL (default: var/dawsos.sqlite3)."
+    ),
+) -> None:
+    """Global options; configures logging once for every command."""
+    from app.core.logging import configure_logging
+
+    set_database_url(database_url)
+    current = settings(database_url)
+    configure_logging(level=current.log_level, json=current.log_json)
+
+
+app.command("seed")(seed.seed)
+app.add_typer(packs.packs_app, name="packs")
+app.add_typer(policies.policies_app, name="policies")
+app.command("rebalance")(rebalance.rebalance)
+app.add_typer(patterns.pattern_app, name="pattern")
+app.add_typer(proposals.proposals_app, name="proposals")
+app.command("history")(proposals.history)
+app.add_typer(rebalancing.rebalancing_app, name="rebalancing")
+app.add_typer(notifications.notifications_app, name="notifications")
+app.command("optimize")(allocation.optimize)
+app.command("frontier")(allocation.frontier)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
