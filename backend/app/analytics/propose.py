@@ -235,7 +235,7 @@ def build_proposal_timed(
         avg_quality_before=ratio(before.avg_quality, 2), avg_quality_after=ratio(after.avg_quality, 2),
         n_trades=len(trades), all_constraints_satisfied=not unmet,
     )
-    warnings = (*universe.warnings, *risk.warnings, *target.warnings, *path.warnings, *tl.warnings,
+    warnings = (*universe.warnings, *risk.warnings, *target.warnings, *path.warnings, *(str(w) for w in tl.warnings),
                 *(f"dropped {d}" for d in tl.dropped))
     metadata_ = {
         "engine_version": ENGINE_VERSION,

@@ -68,6 +68,8 @@ class Universe:
     upper: np.ndarray | None = None
     #: pending withdrawal netted out of ``cash`` and ``value`` (currency)
     withdrawal: Decimal = ZERO
+    #: the account's per-name rules the universe was built with (whole-share building reads the shares)
+    account: "AccountLimits | None" = None
 
     def __post_init__(self) -> None:
         n = len(self.symbols)
@@ -77,6 +79,16 @@ class Universe:
             object.__setattr__(self, "lower", _ro(np.zeros(n)))
         if self.upper is None:
             object.__setattr__(self, "upper", _ro(np.full(n, np.inf)))
+        if self.account is None:
+            object.__setattr__(self, "account", AccountLimits())
+
+    def keep_shares(self, symbol: str) -> Decimal:
+        """Shares of ``symbol`` that may not be sold (the account's rules)."""
+        return to_decimal(self.account.keep_shares.get(symbol, ZERO))
+
+    def must_sell(self, symbol: str) -> Decimal:
+        """Shares of ``symbol`` that must be sold (a tax-loss harvest)."""
+        return to_decimal(self.account.sell_shares.get(symbol, ZERO))
 
     @property
     def tradable(self) -> np.ndarray:
@@ -125,7 +137,8 @@ class AccountLimits:
     * ``keep_shares``: symbol → shares that may not be sold (e.g. loss lots a wash sale blocks);
     * ``sell_shares``: symbol → shares that must be sold (a tax-loss harvest);
     * ``withdrawal``: currency to be raised and kept in cash (netted out of cash and value);
-    * ``extra_symbols``: names outside benchmark ∪ holdings the target or a substitute needs.
+    * ``extra_symbols``: names outside benchmark ∪ holdings the target or a substitute needs;
+    * ``harvest_substitutes``: names bought in place of a harvested one.
     """
 
     no_buy: Mapping[str, str] = field(default_factory=dict)
@@ -133,6 +146,7 @@ class AccountLimits:
     sell_shares: Mapping[str, Decimal] = field(default_factory=dict)
     withdrawal: Decimal = ZERO
     extra_symbols: tuple[str, ...] = ()
+    harvest_substitutes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -234,5 +248,5 @@ def build_universe(
         buyable=_ro(buyable), halted=_ro(halted), forced_exit=_ro(forced), min_quality=policy.min_quality_score,
         max_single=policy.max_single_position_pct, max_sector=policy.max_sector_pct, capacity=capacity,
         warnings=tuple(warnings), sell_only=_ro(sell_only), lower=_ro(lower), upper=_ro(upper),
-        withdrawal=to_decimal(account.withdrawal),
+        withdrawal=to_decimal(account.withdrawal), account=account,
     )

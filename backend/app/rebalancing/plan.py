@@ -164,7 +164,7 @@ def build_plan(inputs: PlanInputs) -> RebalancePlan:
         threshold=st.harvest_threshold, substitutes=substitutes, sale_date=trade_date,
         transactions=inputs.transactions, not_buyable=set(not_buyable),
     )
-    skipped.extend(notes)
+    skipped.extend(str(n) for n in notes)
     harvest_lots: dict[str, set[str]] = {}
     for h in harvests:
         harvest_lots[h.symbol] = {l.lot_id for l in h.lots}

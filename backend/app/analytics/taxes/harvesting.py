@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable, Mapping
 
+from app.analytics.notes import Note, NoteKind
 from app.domain.rebalancing import TaxLot, Transaction
 from app.analytics.taxes.wash_sale import buy_blocked, loss_sale_blocked
 
@@ -44,10 +45,10 @@ def find_harvests(
     sale_date: date,
     transactions: Iterable[Transaction] = (),
     not_buyable: Iterable[str] = (),
-) -> tuple[tuple[Harvest, ...], tuple[str, ...]]:
+) -> tuple[tuple[Harvest, ...], tuple[Note, ...]]:
     """The harvests to propose (by symbol) and why other candidates were not harvested."""
     lots, transactions, blocked_buys = list(lots), list(transactions), set(not_buyable)
-    notes: list[str] = []
+    notes: list[Note] = []
     harvests: list[Harvest] = []
     by_symbol: dict[str, list[TaxLot]] = {}
     for lot in lots:
@@ -68,7 +69,7 @@ def find_harvests(
                 symbol, on=sale_date, transactions=transactions, lots=lots, selling=[l.lot_id for l in candidates]) or buy_blocked(
                 substitute, on=sale_date, transactions=transactions)
         if why:
-            notes.append(why)
+            notes.append(Note(NoteKind.HARVEST_NOT_POSSIBLE, why, symbol))
             continue
         harvests.append(Harvest(symbol=symbol, substitute=substitute, lots=tuple(candidates), loss_fraction=worst))
     return tuple(harvests), tuple(notes)

@@ -1,0 +1,44 @@
+"""What the trade engine reads about an account besides its holdings and cash (DESIGN "One trade engine").
+
+Units: money and shares Decimal; rates and thresholds fractions of 1 (``harvest_threshold: 0.03`` = a lot 3 %
+under its cost basis); dates are exchange dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.rebalancing import LotMethod, TaxLot, TaxRates, Transaction
+
+
+class AccountRules(BaseModel):
+    """The account's side of one rebalance. Every field has a neutral default (no lots, nothing restricted)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trade_date: date | None = Field(default=None, description="session the trades are for; None: the pack's date")
+    market_open: bool = Field(default=True, description="False: the pack's date is closed, trades on trade_date")
+    restricted: tuple[str, ...] = Field(default=(), description="symbols never bought for this account")
+    lots: tuple[TaxLot, ...] = Field(default=(), description="tax lots of the holdings")
+    transactions: tuple[Transaction, ...] = Field(default=(), description="past trades (the wash-sale window)")
+    lot_method: LotMethod = LotMethod.HIFO
+    specific_lots: dict[str, tuple[str, ...]] = Field(default_factory=dict,
+                                                      description="symbol -> lot ids sold first (method specific)")
+    tax_rates: TaxRates = Field(default_factory=TaxRates)
+    harvest_threshold: Decimal | None = Field(default=None, gt=0,
+                                              description="loss fraction of cost basis; None: no harvesting")
+    substitutes: dict[str, str] = Field(default_factory=dict, description="symbol -> harvest substitute")
+    withdrawal: Decimal = Field(default=Decimal("0"), ge=0, description="currency to raise and keep in cash")
+    max_trades: int | None = Field(default=None, ge=1, description="most trades in one proposal; None: no limit")
+
+
+class GivenTarget(BaseModel):
+    """A target the caller supplies (a stored model portfolio, or an allocation model's weights)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, description="where the weights come from (model portfolio id)")
+    weights: dict[str, Decimal] = Field(description="symbol -> fraction of 1; the rest is cash")
