@@ -24,13 +24,14 @@ class ErrorInfo(BaseModel):
         return cls(type=type(exc).__name__, exit_code=exc.exit_code, message=str(exc))
 
 
-def _json_ready(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
+    """``value`` with pydantic models dumped in JSON mode, recursively through dicts, lists and tuples."""
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
 
 
@@ -57,7 +58,7 @@ class Envelope(BaseModel):
         return {
             "capability": self.capability,
             "ctx": self.ctx.model_dump(mode="json"),
-            "data": _json_ready(self.data),
+            "data": json_ready(self.data),
             "duration_ms": round(self.duration_ms, 3),
             "warnings": list(self.warnings),
             "error": None if self.error is None else self.error.model_dump(mode="json"),

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app.core.context import RequestCtx
 from app.core.errors import ArgumentError, PatternError
-from app.orchestrator.envelope import Envelope, _json_ready
+from app.orchestrator.envelope import Envelope, json_ready
 from app.orchestrator.registry import CapabilityRegistry
 
 if TYPE_CHECKING:
@@ -108,8 +108,8 @@ class PatternResult(BaseModel):
         return {
             "pattern": self.pattern,
             "ctx": self.ctx.model_dump(mode="json"),
-            "inputs": _json_ready(self.inputs),
-            "outputs": _json_ready(self.outputs),
+            "inputs": json_ready(self.inputs),
+            "outputs": json_ready(self.outputs),
             "steps": [
                 {"name": name, "capability": e.capability, "request_id": e.ctx.request_id,
                  "duration_ms": round(e.duration_ms, 3)}

@@ -17,7 +17,7 @@ from app.analytics.allocation.black_litterman import black_litterman_posterior
 from app.analytics.allocation.constraints import WEIGHT_EPS, check_feasible, clean, resolve_bounds
 from app.analytics.allocation.mean_variance import optimize_mean_risk
 from app.analytics.allocation.measures import annualise_risk, risk_value
-from app.analytics.allocation.optimize import _problem, expected_mu
+from app.analytics.allocation.optimize import build_problem, expected_mu
 from app.analytics.allocation.spec import OptimizationSpec
 from app.analytics.estimators import RiskModel
 from app.analytics.expected_returns import benchmark_vector
@@ -111,7 +111,7 @@ def efficient_frontier(
     warnings.extend(notes)
     bounds = resolve_bounds(spec=spec, symbols=syms)
     check_feasible(bounds=bounds)
-    problem = _problem(risk_model, spec, mu, bounds)
+    problem = build_problem(risk_model, spec, mu, bounds)
     if spec.model is Model.BL:
         if not spec.benchmark_weights:
             raise InputError("model BL needs benchmark_weights for the equilibrium prior")
@@ -122,7 +122,7 @@ def efficient_frontier(
             tau=spec.bl_tau, risk_aversion=spec.bl_risk_aversion,
         )
         mu = post.mu
-        problem = _problem(risk_model, spec, mu, bounds)
+        problem = build_problem(risk_model, spec, mu, bounds)
     rm = spec.risk_measure
     cov = np.asarray(risk_model.cov)
     returns = risk_model.returns[syms].to_numpy(dtype=float)

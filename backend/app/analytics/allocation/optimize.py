@@ -78,7 +78,9 @@ def expected_mu(*, risk_model: RiskModel, spec: OptimizationSpec) -> tuple[np.nd
     return mu, ()
 
 
-def _problem(risk_model: RiskModel, spec: OptimizationSpec, mu: np.ndarray, bounds: Bounds) -> Problem:
+def build_problem(risk_model: RiskModel, spec: OptimizationSpec, mu: np.ndarray, bounds: Bounds) -> Problem:
+    """The solver problem of ``spec`` on ``risk_model``, restricted to the names whose upper bound (a fraction
+    of 1) is above ``WEIGHT_EPS``; the full vectors are kept for mapping weights back."""
     keep = bounds.upper > WEIGHT_EPS
     syms = list(risk_model.symbols)
     cov = np.asarray(risk_model.cov)
@@ -123,7 +125,7 @@ def optimize_portfolio(*, risk_model: RiskModel, spec: OptimizationSpec) -> Opti
     excluded: list[str] = []
     current = bounds
     for _ in range(len(syms) + 1):
-        problem = _problem(risk_model, spec, mu, current)
+        problem = build_problem(risk_model, spec, mu, current)
         alloc = solver_fn(problem)
         w_sub = alloc.weights
         if not alloc.constrained:
