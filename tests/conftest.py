@@ -102,7 +102,7 @@ def _drop_pg_database(name: str) -> None:
 async def _migrate_and_seed(url: str) -> None:
     from app.seeding import run_seed
 
-    engine = make_engine(url)
+    engine = make_engine(url, create=True)
     try:
         await upgrade_to_head(engine)
         await run_seed(make_session_factory(engine), SEEDS_DIR)
@@ -132,7 +132,7 @@ def database_url(database_backend: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, create=True)
     try:
         await upgrade_to_head(engine)
         yield engine

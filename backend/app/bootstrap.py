@@ -33,9 +33,11 @@ class App:
     async def start(self) -> "App":
         """Upgrade the schema to head (the app upgrades on start)."""
         if self.migrate_on_start and not self._started:
+            from app.db.engine import database_errors
             from app.db.migrate import upgrade_to_head
 
-            await upgrade_to_head(self.engine)
+            async with database_errors(self.engine):
+                await upgrade_to_head(self.engine)
         self._started = True
         return self
 
@@ -68,13 +70,18 @@ def build_orchestrator(session_factory: "async_sessionmaker") -> "Orchestrator":
 def bootstrap(
     settings: Settings | None = None, *, engine: "AsyncEngine | None" = None, migrate_on_start: bool = True
 ) -> App:
-    """Build the application from settings (or an existing engine, e.g. an in-memory database)."""
+    """Build the application from settings (or an existing engine, e.g. an in-memory database).
+
+    A SQLite file is created only for the default database; any other URL must name an existing database
+    (``dawsos seed`` creates one), else :class:`~app.core.errors.DatabaseUnavailableError`."""
     from app.agents.optimizer import OptimizerAgent
     from app.db.engine import make_engine, make_session_factory
 
     settings = settings or Settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
-    engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    engine = engine or make_engine(
+        settings.database_url, echo=settings.sql_echo, create=settings.uses_default_database
+    )
     session_factory = make_session_factory(engine)
     orchestrator = build_orchestrator(session_factory)
     optimizer = next(a for a in orchestrator.registry.agents if isinstance(a, OptimizerAgent))

@@ -203,6 +203,7 @@ class RebalancingAgent(RebalanceSetupCapabilities):
         transaction): a failure leaves nothing behind, and SQLite is never locked during the solve."""
         from dataclasses import replace
 
+        from app.db.engine import serialize_writes
         from app.domain.rebalancing import TriggerKind, TriggerReason
         from app.rebalancing.plan import build_plan
 
@@ -215,6 +216,7 @@ class RebalancingAgent(RebalanceSetupCapabilities):
             inputs = replace(inputs, triggers=(TriggerReason(kind=TriggerKind.MANUAL, detail="forced by the caller"),))
         plan = await asyncio.to_thread(build_plan, inputs)
         async with self.session_factory() as session, session.begin():
+            await serialize_writes(session)  # concurrent proposes of the same plan: one stores it, the rest see it
             return await self._persist(session, ctx, check, plan)
 
     async def _persist(self, session: "AsyncSession", ctx: RequestCtx, check: TriggerCheck,

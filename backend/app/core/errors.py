@@ -71,6 +71,15 @@ class ConfigurationError(InputError):
     """Settings are invalid (bad DATABASE_URL, missing seed folder...)."""
 
 
+class DatabaseUnavailableError(ConfigurationError):
+    """``DATABASE_URL`` names a database that cannot be used: no such file or PostgreSQL database, a refused
+    port, a file that is not SQLite. Message: ``DATABASE_URL <url>: <problem>`` (password hidden)."""
+
+    def __init__(self, url: str, problem: str) -> None:
+        self.url, self.problem = url, problem
+        super().__init__(f"DATABASE_URL {url}: {problem}")
+
+
 # ---- domain refusals (exit 3) -------------------------------------------------------------------
 class DomainRefusal(DawsosError):
     """A well-formed request that the domain refuses."""

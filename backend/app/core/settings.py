@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: Repository root when running from a checkout (backend/app/core/settings.py -> repo).
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_SQLITE_PATH = Path("var") / "dawsos.sqlite3"
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH.as_posix()}"
 
 
 class Settings(BaseSettings):
@@ -18,7 +19,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
     database_url: str = Field(
-        default=f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH.as_posix()}",
+        default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+psycopg://user@host/db",
     )
     seeds_dir: Path = Field(default=REPO_ROOT / "data" / "SEEDS" / "optimizer", alias="DAWSOS_SEEDS_DIR")
@@ -41,6 +42,11 @@ class Settings(BaseSettings):
                 f"(got {value.split('://', 1)[0]!r})"
             )
         return value
+
+    @property
+    def uses_default_database(self) -> bool:
+        """True for the default SQLite file, the one database the app may create without `dawsos seed`."""
+        return self.database_url == DEFAULT_DATABASE_URL
 
     @property
     def is_sqlite(self) -> bool:

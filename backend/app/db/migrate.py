@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db.engine import serialize_writes
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -28,8 +30,10 @@ def _run(connection: Connection, action: str, revision: str) -> None:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision, in one transaction (a no-op when already there)."""
+    """Bring the schema to the newest revision, in one transaction (a no-op when already there). Concurrent
+    upgrades (two first-time commands at once) run one after the other (:func:`serialize_writes`)."""
     async with engine.begin() as connection:
+        await serialize_writes(connection)
         await connection.run_sync(_run, "upgrade", "head")
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.errors import SealedPackConflictError, SeedFileError
 from app.core.logging import get_logger
-from app.db.engine import make_engine, make_session_factory
+from app.db.engine import database_errors, make_engine, make_session_factory, serialize_writes
 from app.db.migrate import upgrade_to_head
 from app.db.models import (
     BenchmarkRow,
@@ -338,6 +338,7 @@ async def apply_seed_bundle(
     """Write a validated bundle in ONE transaction (any failure rolls everything back)."""
     report = SeedReport(seeds_dir=bundle.seeds_dir)
     async with session_factory() as session, session.begin():
+        await serialize_writes(session)  # two first-time seeds at once: the second sees the first's rows
         await _seed_reference(session, bundle, report)
         await _seed_policies(session, bundle, report.tables["optimizer_policies"])
         await session.flush()
@@ -357,9 +358,10 @@ async def seed_database(database_url: str, seeds_dir: Path, *, echo: bool = Fals
     """What ``scripts/seed.py`` and ``dawsos seed`` do: validate the seeds, upgrade the schema to head,
     seed. The seed files are validated before the database is touched."""
     bundle = load_seed_bundle(Path(seeds_dir))
-    engine = make_engine(database_url, echo=echo)
+    engine = make_engine(database_url, echo=echo, create=True)
     try:
-        await upgrade_to_head(engine)
+        async with database_errors(engine):
+            await upgrade_to_head(engine)
         return await apply_seed_bundle(make_session_factory(engine), bundle)
     finally:
         await engine.dispose()

@@ -34,7 +34,7 @@ def _configure_and_run(connection: Connection) -> None:
 
 
 async def _run_with_own_engine(url: str) -> None:
-    engine = make_engine(url)
+    engine = make_engine(url, create=True)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(_configure_and_run)
