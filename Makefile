@@ -1,24 +1,45 @@
 # Two commands on a fresh clone: `make demo` and `make test`. Everything else is set up on the way.
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+# Dependencies install from requirements.lock (exact versions, the ones the golden files were made with),
+# written by uv from pyproject.toml: `make lock` after changing pyproject's dependencies.
+PYTHON     ?= python3
+VENV       := .venv
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.installed-stamp
+LOCK       := requirements.lock
+UV_VERSION := 0.13.8
+UV         := $(BIN)/uv
+# the lock holds for every platform and every Python >= 3.11 (uv --universal)
+LOCK_ARGS  := pyproject.toml --extra dev --universal --python-version 3.11 --quiet -o $(LOCK)
 
-.PHONY: demo test install seed bench clean help
+.PHONY: demo test lint install lock lock-upgrade seed bench clean help
 
 help:
-	@echo "make demo   - create .venv, install, seed the SQLite database, print the sample rebalance"
+	@echo "make demo   - create .venv, install from $(LOCK), seed the SQLite database, print the sample rebalance"
 	@echo "make test   - same set-up, then the whole test suite (SQLite + PostgreSQL at 127.0.0.1:5432)"
+	@echo "make lock   - rewrite $(LOCK) from pyproject.toml, keeping every pin it already has"
+	@echo "make lock-upgrade - the same, moving every pin to the newest version pyproject.toml allows"
+	@echo "make lint   - ruff check on the whole tree"
 	@echo "make bench  - end-to-end benchmark (bench/bench_propose.py)"
 
-$(STAMP): pyproject.toml
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found %s); run make PYTHON=python3.11" % sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -r $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	@# a dependency added to pyproject.toml but not to the lock fails here: run `make lock`
+	$(UV) pip check --quiet --python $(BIN)/python
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+lock: | $(UV)
+	$(UV) pip compile $(LOCK_ARGS)
+
+lock-upgrade: | $(UV)
+	$(UV) pip compile $(LOCK_ARGS) --upgrade
 
 seed: $(STAMP)
 	$(BIN)/dawsos seed
@@ -28,6 +49,9 @@ demo: $(STAMP)
 	$(BIN)/dawsos policies list
 	$(BIN)/dawsos packs list
 	$(BIN)/dawsos rebalance --portfolio P1 --policy quality_focused
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
