@@ -26,6 +26,7 @@ def test_to_dict_is_the_json_output_and_fields_are_unchanged(proposals) -> None:
     assert list(RebalanceProposal.model_fields) == [
         "proposal_id", "portfolio_id", "policy_id", "policy_version", "method_version", "pricing_pack_id",
         "asof_date", "request_id", "trades", "summary", "constraints", "warnings", "target_weights", "metadata",
+        "account",
     ]
 
 

@@ -126,6 +126,9 @@ def plan_account(
     trade_date = rules.trade_date or asof
     held = {s: to_decimal(q) for s, q in holdings.items() if to_decimal(q) > 0}
     lots, notes = _reconciled_lots(rules, held, prices, trade_date)
+    if not rules.market_open:
+        notes.insert(0, Note(NoteKind.MARKET_CLOSED, f"market closed on {asof.isoformat()}: proposal marked for "
+                             f"the next session {trade_date.isoformat()}"))
     symbols = sorted(set(candidates) | set(rules.substitutes.values()))
     no_buy, buy_notes = _no_buy(rules, symbols, trade_date)
     notes += buy_notes

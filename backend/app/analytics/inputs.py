@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.account import AccountRules, GivenTarget
 from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure
 from app.domain.models import ConstraintDefaults, Policy, PricingPack, Security
 
@@ -40,6 +41,10 @@ class RebalanceInputs:
     * ``quality``: score 0-10 per symbol (missing = unrated, treated as below any minimum).
     * ``benchmark``: symbol -> fraction of 1 (sums to 1).
     * ``holdings``: symbol -> shares (Decimal, >= 0); ``cash`` in currency.
+    * ``account``: the account's rules (tax lots, restrictions, wash sales, harvesting, withdrawals,
+      ``max_trades``, the trade date); None: none (a plain policy rebalance).
+    * ``target``: a target the caller supplies (a model portfolio); None: solved from the policy. Its symbols
+      (and harvest substitutes) must be in ``securities``, ``asof_prices`` and ``history``.
     """
 
     portfolio_id: str
@@ -56,3 +61,5 @@ class RebalanceInputs:
     options: RebalanceOptions = field(default_factory=RebalanceOptions)
     strict: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    account: AccountRules | None = None
+    target: GivenTarget | None = None

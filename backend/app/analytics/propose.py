@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,22 +21,28 @@ import pandas as pd
 import structlog
 
 from app import ENGINE_VERSION
-from app.analytics.estimators import estimate_risk_model
+from app.analytics.account import AccountPlan, plan_account
+from app.analytics.assemble import account_outcome, blocked_buys_line, proposed_trades, summary_of
+from app.analytics.estimators import RiskModel, estimate_risk_model
 from app.analytics.inputs import RebalanceInputs
 from app.analytics.metrics import portfolio_metrics
 from app.analytics.report import build_constraint_report
 from app.analytics.returns import daily_returns
-from app.analytics.target import solve_target
-from app.analytics.trade_path import SOLVER, solve_trade_path
-from app.analytics.trades import TradeReason, build_trades
+from app.analytics.target import TargetWeights, solve_target
+from app.analytics.trade_path import SOLVER, TradePath, solve_trade_path
+from app.analytics.trades import TradeList, assign_lots, build_trades, sell_tax
 from app.analytics.universe import Universe, build_universe
-from app.core.decimals import money, pct, ratio, strip_zeros, to_decimal
-from app.core.errors import InfeasiblePolicyError
+from app.core.decimals import pct, strip_zeros, to_decimal
+from app.core.errors import InfeasiblePolicyError, InputError, NoRiskModelError
+from app.domain.account import AccountRules
 from app.domain.canonical import sha256_hex
-from app.domain.enums import TradeAction
-from app.domain.proposal import ProposalSummary, ProposedTrade, RebalanceProposal
+from app.domain.enums import SecurityStatus
+from app.domain.proposal import RebalanceProposal
 
 STAGES = ("universe", "returns", "risk_model", "target", "trade_path", "trades", "report")
+
+#: the rules of a run that has a given target but no account rules
+_NO_RULES = AccountRules()
 
 #: where :func:`build_proposal_timed` also writes its stage seconds, when a caller asked for them
 _TIMING_SINK: ContextVar[dict[str, float] | None] = ContextVar("proposal_timing_sink", default=None)
@@ -101,6 +108,10 @@ def proposal_id_for(inputs: RebalanceInputs, universe: Universe) -> str:
         "defaults": inputs.defaults.model_dump(mode="python"),
         "options": inputs.options.model_dump(mode="json"),
     }
+    if inputs.account is not None:  # only then: plain policy runs keep their ids
+        body["account"] = inputs.account.model_dump(mode="json")
+    if inputs.target is not None:
+        body["target"] = inputs.target.model_dump(mode="json")
     return sha256_hex(_norm(body))
 
 
@@ -112,137 +123,100 @@ def _pct_str(x: float | None) -> str | None:
     return None if x is None else ("inf" if x == float("inf") else str(pct(float(x))))
 
 
-def _rationale(line, universe: Universe, inputs: RebalanceInputs, after_w: float) -> str:
-    i = universe.index(line.symbol)
+def prepare_universe(inputs: RebalanceInputs) -> tuple[Universe, AccountPlan | None]:
+    """The universe, with the account's rules resolved when the inputs carry them."""
     pol = inputs.policy
-    if line.reason is TradeReason.FORCED_EXIT:
-        q = universe.quality[i]
-        if q is None:
-            return f"forced exit: unrated (min quality {pol.min_quality_score:g})"
-        return f"forced exit: quality {q:g} < {pol.min_quality_score:g}"
-    if line.reason is TradeReason.TRIM_CAP:
-        return f"trim to {pol.max_single_position_pct * 100:g} % cap"
-    if line.reason is TradeReason.TRIM_SECTOR:
-        return f"trim {universe.sectors[i]} toward {pol.max_sector_pct * 100:g} % sector cap"
-    side = "buy" if line.action is TradeAction.BUY else "sell"
-    return f"toward target: {side} to {pct(after_w)} %"
+    kw = dict(benchmark=inputs.benchmark, holdings=inputs.holdings, cash=inputs.cash, securities=inputs.securities,
+              quality=inputs.quality, asof_prices=inputs.asof_prices, policy=pol)
+    if inputs.account is None and inputs.target is None:
+        return build_universe(**kw), None
+    given = tuple(sorted(inputs.target.weights)) if inputs.target is not None else ()
+    candidates = tuple(sorted(set(inputs.benchmark) | set(inputs.holdings) | set(given)))
+    halted = frozenset(s for s in candidates
+                       if s in inputs.securities and inputs.securities[s].status is SecurityStatus.HALTED)
+    plan = plan_account(inputs.account or _NO_RULES, holdings=inputs.holdings, prices=inputs.asof_prices,
+                        halted=halted, candidates=candidates, asof=inputs.pack.asof_date)
+    limits = replace(plan.limits, extra_symbols=tuple(sorted(set(plan.limits.extra_symbols) | set(given))))
+    return build_universe(**kw, account=limits), plan
 
 
-def build_proposal(inputs: RebalanceInputs, *, request_id: str | None = None) -> RebalanceProposal:
-    """The trade proposal for ``inputs`` (see :func:`build_proposal_timed`)."""
-    return build_proposal_timed(inputs, request_id=request_id)[0]
+def estimate_run_risk(inputs: RebalanceInputs, universe: Universe) -> tuple[pd.DataFrame, RiskModel]:
+    """Returns over the lookback window and the run's risk model; :class:`NoRiskModelError` when none can be
+    estimated (the engine makes no covariance up)."""
+    opts = inputs.options
+    try:
+        rets = daily_returns(history=inputs.history, symbols=universe.symbols, asof=inputs.pack.asof_date,
+                             lookback_days=opts.lookback_days)
+        risk = estimate_risk_model(returns=rets, asof=inputs.pack.asof_date, cov_method=opts.cov_estimator,
+                                   mean_method=opts.mean_estimator)
+    except NoRiskModelError:
+        raise
+    except InputError as exc:
+        raise NoRiskModelError(str(exc), pricing_pack_id=inputs.pack.id) from exc
+    return rets, risk
 
 
-def build_proposal_timed(
-    inputs: RebalanceInputs, *, request_id: str | None = None
-) -> tuple[RebalanceProposal, dict[str, float]]:
-    """Run every stage and return ``(proposal, {stage: seconds})``.
+def given_target(inputs: RebalanceInputs, universe: Universe, plan: AccountPlan | None) -> TargetWeights:
+    """The caller's target over the universe (a harvested name's weight passes to its substitute)."""
+    weights = {s: float(w) for s, w in inputs.target.weights.items()}
+    for symbol, substitute in (plan.target_moves.items() if plan is not None else ()):
+        weights[substitute] = weights.get(substitute, 0.0) + weights.pop(symbol, 0.0)
+    series = pd.Series(weights, dtype=float).reindex(list(universe.symbols)).fillna(0.0)
+    return TargetWeights(weights=series, cash_weight=float(1.0 - series.sum()), solver="given",
+                         status=f"given: {inputs.target.id}", objective="given")
 
-    Raises :class:`~app.core.errors.InputError` for malformed inputs, :class:`SolverError` when a solve
-    fails, and, with ``inputs.strict``, :class:`InfeasiblePolicyError` carrying the constraint report when
-    any limit is unmet.
-    """
-    log = structlog.get_logger()
-    timings: dict[str, float] = {}
-    sink = _TIMING_SINK.get()
-    if sink is not None:
-        sink.clear()
+
+def choose_target(inputs: RebalanceInputs, universe: Universe, risk: RiskModel,
+                  plan: AccountPlan | None) -> TargetWeights:
+    """The caller's target when given, else the policy's target (:func:`solve_target`)."""
+    if inputs.target is not None:
+        return given_target(inputs, universe, plan)
     opts, pol, dft = inputs.options, inputs.policy, inputs.defaults
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = now - clock
-        if sink is not None:
-            sink[stage] = timings[stage]
-        clock = now
-
-    universe = build_universe(
-        benchmark=inputs.benchmark, holdings=inputs.holdings, cash=inputs.cash, securities=inputs.securities,
-        quality=inputs.quality, asof_prices=inputs.asof_prices, policy=pol,
-    )
-    lap("universe")
-    rets = daily_returns(history=inputs.history, symbols=universe.symbols, asof=inputs.pack.asof_date,
-                         lookback_days=opts.lookback_days)
-    lap("returns")
-    log.info("optimizer.returns.built", n_assets=universe.n, n_days=len(rets),
-             first=str(rets.index[0].date()), last=str(rets.index[-1].date()))
-    risk = estimate_risk_model(returns=rets, asof=inputs.pack.asof_date, cov_method=opts.cov_estimator,
-                               mean_method=opts.mean_estimator)
-    lap("risk_model")
-    ann = dft.annualization_factor
     target = solve_target(
         risk_model=risk, universe=universe, model=opts.model, objective=opts.objective,
-        risk_measure=opts.risk_measure, risk_free_rate=dft.risk_free_rate, annualization=ann,
+        risk_measure=opts.risk_measure, risk_free_rate=dft.risk_free_rate, annualization=dft.annualization_factor,
         risk_aversion=opts.risk_aversion, max_tracking_error=pol.max_tracking_error_pct,
     )
-    lap("target")
-    log.info("optimizer.target.solved", solver=target.solver, status=target.status, objective=target.objective,
-             n_names=int((target.weights > 0).sum()), cash_weight=round(target.cash_weight, 6),
-             te_constrained=target.te_constrained, working_set=target.working_set)
-    path = solve_trade_path(
+    if plan is None or not plan.target_moves:
+        return target
+    moved = target.weights.copy()
+    for symbol, substitute in plan.target_moves.items():
+        moved[substitute] = moved.get(substitute, 0.0) + moved.get(symbol, 0.0)
+        moved[symbol] = 0.0
+    return replace(target, weights=moved)
+
+
+def trade_toward(inputs: RebalanceInputs, universe: Universe, risk: RiskModel, target: TargetWeights,
+                 plan: AccountPlan | None) -> TradePath:
+    """The trade path under the hierarchy (taxes from the account's lots as part of the cost term)."""
+    pol, dft = inputs.policy, inputs.defaults
+    return solve_trade_path(
         universe=universe, risk_model=risk, target=target.weights, max_turnover=pol.max_turnover_pct,
         max_tracking_error=pol.max_tracking_error_pct, market_impact_bps=float(dft.market_impact_bps),
-        commission_per_trade=float(dft.commission_per_trade), cost_weight=opts.cost_weight, annualization=ann,
+        commission_per_trade=float(dft.commission_per_trade), cost_weight=inputs.options.cost_weight,
+        annualization=dft.annualization_factor, sell_tax=None if plan is None else sell_tax(universe, plan),
     )
-    lap("trade_path")
-    log.info("optimizer.trade_path.solved", turnover=round(path.turnover, 6),
-             turnover_bound=round(path.turnover_bound, 6), te_bound=round(path.te_bound, 6),
-             min_turnover_needed=_round6(path.min_turnover_needed), statuses=path.statuses)
+
+
+def whole_shares(inputs: RebalanceInputs, universe: Universe, path: TradePath, plan: AccountPlan | None) -> TradeList:
+    """Whole-share trades from the path's weights, with the lots each sell takes."""
+    pol, dft = inputs.policy, inputs.defaults
     tl = build_trades(
         universe=universe, weights=path.weights.to_numpy(), commission_per_trade=dft.commission_per_trade,
         market_impact_bps=dft.market_impact_bps, min_trade_value=dft.min_trade_value,
         max_turnover=pol.max_turnover_pct if path.turnover_limit_met else None,
         top_up_max_turnover=path.turnover_bound,
+        max_trades=None if inputs.account is None else inputs.account.max_trades,
     )
-    lap("trades")
-    log.info("optimizer.trades.built", n_trades=len(tl.trades), cash_after=str(tl.cash_after),
-             total_cost=str(tl.total_cost), n_dropped=len(tl.dropped))
+    return tl if plan is None else assign_lots(tl, plan)
 
-    before_shares = dict(zip(universe.symbols, universe.shares))
-    after_shares = dict(before_shares)
-    for t in tl.trades:
-        after_shares[t.symbol] = t.target_shares
-    rf = dft.risk_free_rate
-    before = portfolio_metrics(universe=universe, risk_model=risk, shares=before_shares, cash=universe.cash,
-                               risk_free_rate=rf, annualization=ann)
-    after = portfolio_metrics(universe=universe, risk_model=risk, shares=after_shares, cash=tl.cash_after,
-                              risk_free_rate=rf, annualization=ann)
-    lines = build_constraint_report(universe=universe, policy=pol, trades=tl, before=before, after=after,
-                                    path=path)
-    unmet = [c for c in lines if not c.satisfied]
-    trades = tuple(
-        ProposedTrade(
-            symbol=t.symbol, security_id=t.symbol, action=t.action, current_shares=strip_zeros(t.current_shares),
-            target_shares=strip_zeros(t.target_shares), delta_shares=strip_zeros(t.delta_shares),
-            price=t.price, trade_value=t.trade_value,
-            current_weight_pct=pct(float(before.weights[universe.index(t.symbol)])),
-            target_weight_pct=pct(float(after.weights[universe.index(t.symbol)])),
-            commission=t.commission, market_impact=t.market_impact, estimated_cost=t.estimated_cost,
-            rationale=_rationale(t, universe, inputs, float(after.weights[universe.index(t.symbol)])),
-        )
-        for t in tl.trades
-    )
-    traded_value = sum((t.trade_value for t in tl.trades), Decimal(0))
-    summary = ProposalSummary(
-        portfolio_value=money(universe.value), cash_before=money(universe.cash), cash_after=money(tl.cash_after),
-        turnover_pct=pct(traded_value / universe.value), estimated_total_cost=money(tl.total_cost),
-        te_before_pct=pct(before.tracking_error), te_after_pct=pct(after.tracking_error),
-        expected_return_before_pct=pct(before.expected_return), expected_return_after_pct=pct(after.expected_return),
-        volatility_before_pct=pct(before.volatility), volatility_after_pct=pct(after.volatility),
-        sharpe_before=ratio(before.sharpe, 4), sharpe_after=ratio(after.sharpe, 4),
-        avg_quality_before=ratio(before.avg_quality, 2), avg_quality_after=ratio(after.avg_quality, 2),
-        n_trades=len(trades), all_constraints_satisfied=not unmet,
-    )
-    warnings = (*universe.warnings, *risk.warnings, *target.warnings, *path.warnings, *(str(w) for w in tl.warnings),
-                *(f"dropped {d}" for d in tl.dropped))
-    metadata_ = {
-        "engine_version": ENGINE_VERSION,
-        "solver": SOLVER,
-        "riskfolio_version": _version("riskfolio-lib"),
-        "cvxpy_version": _version("cvxpy"),
-        "options": opts.model_dump(mode="json"),
+
+def _metadata(inputs: RebalanceInputs, universe: Universe, rets: pd.DataFrame, risk: RiskModel,
+              target: TargetWeights, path: TradePath) -> dict[str, Any]:
+    opts = inputs.options
+    meta: dict[str, Any] = {
+        "engine_version": ENGINE_VERSION, "solver": SOLVER, "riskfolio_version": _version("riskfolio-lib"),
+        "cvxpy_version": _version("cvxpy"), "options": opts.model_dump(mode="json"),
         "risk_model": {
             "cov_method": risk.cov_method.value, "mean_method": risk.mean_method.value,
             "lookback_days": risk.lookback_days, "window_start": rets.index[0].date().isoformat(),
@@ -264,21 +238,104 @@ def build_proposal_timed(
             "te_min_unbounded_pct": _pct_str(path.te_min_unbounded),
         },
     }
-    proposal = RebalanceProposal(
+    return meta
+
+
+def assemble_proposal(inputs: RebalanceInputs, *, universe: Universe, plan: AccountPlan | None, rets: pd.DataFrame,
+                      risk: RiskModel, target: TargetWeights, path: TradePath, tl: TradeList,
+                      request_id: str | None) -> RebalanceProposal:
+    """Metrics before/after, the constraint report and the proposal, all from the final trades."""
+    dft, pol = inputs.defaults, inputs.policy
+    after_shares = dict(zip(universe.symbols, universe.shares))
+    for t in tl.trades:
+        after_shares[t.symbol] = t.target_shares
+    kw = dict(universe=universe, risk_model=risk, risk_free_rate=dft.risk_free_rate,
+              annualization=dft.annualization_factor)
+    before = portfolio_metrics(shares=dict(zip(universe.symbols, universe.shares)), cash=universe.cash, **kw)
+    after = portfolio_metrics(shares=after_shares, cash=tl.cash_after, **kw)
+    lines = build_constraint_report(universe=universe, policy=pol, trades=tl, before=before, after=after, path=path)
+    notes = plan.notes if plan is not None else ()
+    outcome = None
+    if plan is not None:
+        lines = (*lines, blocked_buys_line(tl, universe))
+        outcome = account_outcome(tl, plan, universe, notes, inputs.target.id if inputs.target else None)
+    warnings = (*universe.warnings, *risk.warnings, *target.warnings, *path.warnings, *(str(w) for w in tl.warnings),
+                *(f"dropped {d}" for d in tl.dropped), *(str(n) for n in notes))
+    return RebalanceProposal(
         proposal_id=proposal_id_for(inputs, universe), portfolio_id=inputs.portfolio_id, policy_id=pol.id,
         policy_version=pol.version, method_version=pol.method_version, pricing_pack_id=inputs.pack.id,
-        asof_date=inputs.pack.asof_date, request_id=request_id, trades=trades, summary=summary,
-        constraints=lines, warnings=tuple(warnings),
+        asof_date=inputs.pack.asof_date, request_id=request_id, trades=proposed_trades(tl, universe, inputs, before, after),
+        summary=summary_of(tl, universe, before, after, lines), constraints=lines, warnings=tuple(warnings),
         target_weights={s: pct(float(w)) for s, w in target.weights.items() if pct(float(w)) != 0},
-        metadata=metadata_,
+        metadata=_metadata(inputs, universe, rets, risk, target, path), account=outcome,
     )
+
+
+def build_proposal(inputs: RebalanceInputs, *, request_id: str | None = None) -> RebalanceProposal:
+    """The trade proposal for ``inputs`` (see :func:`build_proposal_timed`)."""
+    return build_proposal_timed(inputs, request_id=request_id)[0]
+
+
+class _Laps:
+    """Per-stage wall-clock seconds, also written to the caller's sink (see :func:`record_stage_timings`)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self.sink = _TIMING_SINK.get()
+        if self.sink is not None:
+            self.sink.clear()
+        self.clock = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self.clock
+        if self.sink is not None:
+            self.sink[stage] = self.timings[stage]
+        self.clock = now
+
+
+def build_proposal_timed(
+    inputs: RebalanceInputs, *, request_id: str | None = None
+) -> tuple[RebalanceProposal, dict[str, float]]:
+    """Run every stage and return ``(proposal, {stage: seconds})``.
+
+    Raises :class:`~app.core.errors.InputError` for malformed inputs (:class:`NoRiskModelError` when no risk
+    model can be estimated), :class:`SolverError` when a solve fails, and, with ``inputs.strict``,
+    :class:`InfeasiblePolicyError` carrying the constraint report when any limit is unmet.
+    """
+    log = structlog.get_logger()
+    lap = _Laps()
+    universe, plan = prepare_universe(inputs)
+    lap("universe")
+    rets, risk = estimate_run_risk(inputs, universe)
+    lap("returns")
+    lap("risk_model")
+    log.info("optimizer.returns.built", n_assets=universe.n, n_days=len(rets),
+             first=str(rets.index[0].date()), last=str(rets.index[-1].date()))
+    target = choose_target(inputs, universe, risk, plan)
+    lap("target")
+    log.info("optimizer.target.solved", solver=target.solver, status=target.status, objective=target.objective,
+             n_names=int((target.weights > 0).sum()), cash_weight=round(target.cash_weight, 6),
+             te_constrained=target.te_constrained, working_set=target.working_set)
+    path = trade_toward(inputs, universe, risk, target, plan)
+    lap("trade_path")
+    log.info("optimizer.trade_path.solved", turnover=round(path.turnover, 6),
+             turnover_bound=round(path.turnover_bound, 6), te_bound=round(path.te_bound, 6),
+             min_turnover_needed=_round6(path.min_turnover_needed), statuses=path.statuses)
+    tl = whole_shares(inputs, universe, path, plan)
+    lap("trades")
+    log.info("optimizer.trades.built", n_trades=len(tl.trades), cash_after=str(tl.cash_after),
+             total_cost=str(tl.total_cost), n_dropped=len(tl.dropped))
+    proposal = assemble_proposal(inputs, universe=universe, plan=plan, rets=rets, risk=risk, target=target,
+                                 path=path, tl=tl, request_id=request_id)
     lap("report")
+    unmet = proposal.unmet_constraints
     log.info("optimizer.report.built", n_unmet=len(unmet), unmet=[c.name for c in unmet],
-             turnover_pct=str(summary.turnover_pct), te_after_pct=str(summary.te_after_pct))
+             turnover_pct=str(proposal.summary.turnover_pct), te_after_pct=str(proposal.summary.te_after_pct))
     if inputs.strict and unmet:
         raise InfeasiblePolicyError(
-            f"policy {pol.id} cannot hold for portfolio {inputs.portfolio_id}: "
+            f"policy {inputs.policy.id} cannot hold for portfolio {inputs.portfolio_id}: "
             + "; ".join(f"{c.name} ({c.detail})" if c.detail else c.name for c in unmet),
-            report=lines,
+            report=proposal.constraints,
         )
-    return proposal, timings
+    return proposal, lap.timings

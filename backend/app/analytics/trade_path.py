@@ -371,6 +371,7 @@ def solve_trade_path(
     cost_weight: float = 1.0,
     annualization: int = 252,
     direct_attempt: bool = True,
+    sell_tax: np.ndarray | None = None,
 ) -> TradePath:
     """Post-trade weights per the constraint hierarchy (see the module docstring).
 
@@ -380,7 +381,10 @@ def solve_trade_path(
     * ``market_impact_bps``: basis points of |trade value|; ``commission_per_trade``: currency;
     * ``cost_weight``: weight of the linear cost estimate in the final objective;
     * ``direct_attempt``: try (c) at the policy bounds first (exact, see the module docstring); ``False``
-      always runs the full sequence (for checks).
+      always runs the full sequence (for checks);
+    * ``sell_tax``: tax per unit of weight sold, per universe name (fraction ≥ 0; from the account's tax
+      lots), added to (c)'s cost term with ``cost_weight`` so that, other things equal, the path sells what
+      realises less tax; None: no tax lots known (and working sets are used only without it).
 
     Raises :class:`SolverError` if CLARABEL fails or a problem the hierarchy guarantees feasible is not.
     """
@@ -431,9 +435,10 @@ def solve_trade_path(
         """(c) under both bounds, with the names of ``red_s`` as variables."""
         p = problem(on=red_s)
         ct, cb = centres if centres is not None else (red_s.centre(t), red_s.centre(b))
-        objective = cp.Minimize(
-            p.risk_distance_sq(ct) + cost_weight * kappa * p.to + RIDGE * cp.sum_squares(p.w - t[red_s.B])
-        )
+        cost = cost_weight * kappa * p.to
+        if sell_tax is not None:
+            cost = cost + cost_weight * (np.asarray(sell_tax, dtype=float)[red_s.B] @ p.v)
+        objective = cp.Minimize(p.risk_distance_sq(ct) + cost + RIDGE * cp.sum_squares(p.w - t[red_s.B]))
         cons = p.constraints + [p.to <= to_bound, p.te(cb) <= te_bound]
         return _solve(cp, objective, cons, stage, clarabel_options(int(red_s.B.size)), problem=p, strict=strict)
 
@@ -444,7 +449,7 @@ def solve_trade_path(
         _certify_toward_target), or over every buyable name when none is certified. Bounds that come from an
         earlier stage's optimum are thin (a 1e-5 slack around TO*/TE*): their huge multipliers make the
         linearised certificate loose, so those solves always take every name."""
-        if not working_set or red.B.size <= PATH_WORKING_SET_MIN:
+        if not working_set or red.B.size <= PATH_WORKING_SET_MIN or sell_tax is not None:
             return toward_target_on(red, to_bound, te_bound, stage, strict=strict, centres=(c_target, c_bench))
         buy = np.asarray(universe.tradable, dtype=bool)
         free = _first_traded_set(universe, t)

@@ -34,6 +34,18 @@ class InputError(DawsosError):
     exit_code = 2
 
 
+class NoRiskModelError(InputError):
+    """No risk model can be estimated for a rebalance (too little price history, gaps): the engine refuses
+    rather than make a covariance up."""
+
+    def __init__(self, reason: str, *, pricing_pack_id: str | None = None) -> None:
+        self.reason = reason
+        self.pricing_pack_id = pricing_pack_id
+        where = f" on pricing pack {pricing_pack_id!r}" if pricing_pack_id else ""
+        super().__init__(f"no risk model{where}: {reason}; the trade engine does not make a covariance up "
+                         "(use a pack with more history or a shorter lookback_days)")
+
+
 class JsonFileError(InputError):
     """A JSON input file (rebalancing settings, weights, lots...) fails validation.
     Message: ``file: json.path: problem (value=...)``."""

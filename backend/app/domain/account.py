@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.rebalancing import LotMethod, TaxLot, TaxRates, Transaction
+from app.domain.rebalancing import LotMethod, LotSale, RealisedGains, TaxLot, TaxRates, Transaction
 
 
 class AccountRules(BaseModel):
@@ -42,3 +42,45 @@ class GivenTarget(BaseModel):
 
     id: str = Field(min_length=1, description="where the weights come from (model portfolio id)")
     weights: dict[str, Decimal] = Field(description="symbol -> fraction of 1; the rest is cash")
+
+
+class HarvestRecord(BaseModel):
+    """A tax-loss harvest in a proposal: the lots sold and the substitute bought in their place."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str
+    substitute: str
+    lot_ids: tuple[str, ...]
+    loss_fraction: Decimal = Field(description="worst lot's (price − basis) / basis, fraction (−0.031 = 3.1 % down)")
+
+
+class AccountNote(BaseModel):
+    """Something the account's rules made the engine skip or could not do (``kind`` is stable, ``text`` reads)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str
+    symbol: str | None = None
+    text: str
+
+
+class AccountOutcome(BaseModel):
+    """The account's part of a proposal (present when the run had account rules).
+
+    ``execution_order``: symbols, every sell before any buy (buys are funded from the sells); ``lots_sold``:
+    symbol → the lot sales of its sell; ``realised``: gains by term and tax after netting (currency);
+    ``withdrawal_reserved``: cash kept back for pending withdrawals (currency, included in cash_after)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trade_date: date
+    market_open: bool
+    target_id: str | None = None
+    execution_order: tuple[str, ...]
+    withdrawal_reserved: Decimal
+    lots_sold: dict[str, tuple[LotSale, ...]]
+    realised: RealisedGains
+    harvests: tuple[HarvestRecord, ...] = ()
+    restricted: tuple[str, ...] = ()
+    notes: tuple[AccountNote, ...] = ()

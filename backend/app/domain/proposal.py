@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.account import AccountOutcome
 from app.domain.enums import TradeAction
 
 
@@ -93,15 +94,21 @@ class RebalanceProposal(_Out):
     metadata: dict[str, Any] = Field(
         default_factory=dict, description="engine/solver versions, options, stage statuses"
     )
+    account: AccountOutcome | None = Field(
+        default=None, description="tax lots sold, harvests, execution date and order (runs with account rules)"
+    )
 
     #: fields that differ between two runs on the same inputs (never hashed, normalised by goldens)
     VOLATILE_FIELDS: ClassVar[tuple[str, ...]] = ("request_id",)
 
     def body(self) -> dict[str, Any]:
-        """The canonical, JSON-ready body without volatile fields (what must be byte-identical)."""
+        """The canonical, JSON-ready body without volatile fields (what must be byte-identical); ``account``
+        only when the run had account rules."""
         data = self.model_dump(mode="json")
         for key in self.VOLATILE_FIELDS:
             data.pop(key, None)
+        if data.get("account") is None:
+            data.pop("account", None)
         return data
 
     @property
