@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.domain.bounds import Commission, ImpactBps, Money
 from app.domain.enums import SecurityStatus
 
 SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
@@ -111,8 +112,8 @@ class Policy(Frozen):
 
 
 class ConstraintDefaults(Frozen):
-    commission_per_trade: Decimal = Field(ge=0, description="currency per trade")
-    market_impact_bps: Decimal = Field(ge=0, description="basis points of |trade value|")
-    min_trade_value: Decimal = Field(ge=0, description="currency; smaller trades are not proposed")
+    commission_per_trade: Commission = Field(description="currency per trade (bounds: app.domain.bounds)")
+    market_impact_bps: ImpactBps = Field(description="basis points of |trade value|")
+    min_trade_value: Money = Field(description="currency; smaller trades are not proposed")
     risk_free_rate: float = Field(ge=-0.1, le=1.0, description="annual, fraction")
     annualization_factor: int = Field(gt=0, description="trading days per year")

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.bounds import MAX_LAMBDA, Band, Commission, ImpactBps, Money, PerShare, PositiveShares
 from app.domain.enums import TradeAction
 
 
@@ -99,28 +100,29 @@ class RebalanceSettings(_Frozen):
                                         description="model: a stored model portfolio; optimizer: a policy's target")
     model_portfolio_id: str | None = Field(default=None, description="the model portfolio (target source 'model')")
     policy_id: str | None = Field(default=None, description="the policy template (target source 'optimizer')")
-    drift_abs_band: Decimal | None = Field(default=Decimal("0.05"), gt=0, description="fraction (0.05 = 5 pp)")
-    drift_rel_band: Decimal | None = Field(default=None, gt=0, description="fraction of target (0.25 = 25 %)")
+    drift_abs_band: Band | None = Field(default=Decimal("0.05"), description="fraction in (0, 1] (0.05 = 5 pp)")
+    drift_rel_band: Band | None = Field(default=None, description="fraction of target in (0, 1] (0.25 = 25 %)")
     frequency: Frequency | None = Field(default=None, description="calendar trigger; None: no calendar trigger")
-    cash_flow_min: Decimal = Field(default=Decimal("0"), ge=0, description="currency; smaller flows wait")
-    te_penalty_lambda: Decimal = Field(default=Decimal("10"), ge=0, description="weight of TE² (annual) vs cost")
-    min_trade_value: Decimal = Field(default=Decimal("100"), ge=0, description="currency")
+    cash_flow_min: Money = Field(default=Decimal("0"), description="currency; smaller flows wait")
+    te_penalty_lambda: Decimal = Field(default=Decimal("10"), ge=0, le=MAX_LAMBDA, allow_inf_nan=False,
+                                       description="weight of TE² (annual) vs cost")
+    min_trade_value: Money = Field(default=Decimal("100"), description="currency")
     max_trades: int | None = Field(default=None, ge=1, description="most trades in one proposal; None: no limit")
     lot_method: LotMethod = Field(default=LotMethod.HIFO, description="which tax lots a sale takes first")
     tax_rates: TaxRates = Field(default_factory=TaxRates, description="fractions by holding term")
-    harvest_threshold: Decimal = Field(default=Decimal("0.03"), gt=0, description="loss fraction of cost basis")
+    harvest_threshold: Band = Field(default=Decimal("0.03"), description="loss fraction of cost basis, (0, 1]")
     substitutes: dict[str, str] = Field(default_factory=dict, description="symbol -> harvest substitute")
-    approval_threshold: Decimal = Field(default=Decimal("10000"), ge=0, description="currency")
-    commission_per_trade: Decimal = Field(default=Decimal("5.00"), ge=0, description="currency per trade")
-    market_impact_bps: Decimal = Field(default=Decimal("15"), ge=0, description="basis points of trade value")
+    approval_threshold: Money = Field(default=Decimal("10000"), description="currency")
+    commission_per_trade: Commission = Field(default=Decimal("5.00"), description="currency per trade")
+    market_impact_bps: ImpactBps = Field(default=Decimal("15"), description="basis points of trade value")
     calendar: str = Field(default="XNYS", description="exchange calendar code")
 
 
 class TaxLot(_Frozen):
     lot_id: str = Field(min_length=1)
     symbol: str
-    quantity: Decimal = Field(gt=0, description="shares")
-    cost_basis: Decimal = Field(ge=0, description="currency per share")
+    quantity: PositiveShares = Field(description="shares (bounds: app.domain.bounds)")
+    cost_basis: PerShare = Field(description="currency per share")
     acquired: date
 
 

@@ -12,12 +12,22 @@ import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from app.analytics.inputs import RebalanceOptions
 from app.core.errors import ScenarioError
+from app.domain.bounds import Money, PositiveShares, Shares
 from app.domain.enums import SecurityStatus
 from app.domain.models import SYMBOL_RE, ConstraintDefaults, Identifier, Policy, Symbol
 
@@ -45,7 +55,7 @@ class ScenarioSecurity(_Strict):
     symbol: Symbol
     sector: str = Field(min_length=1)
     quality_score: float = Field(ge=0.0, le=10.0)
-    lot_size: Decimal = Field(default=Decimal(1), gt=0)
+    lot_size: PositiveShares = Decimal(1)
     name: str | None = None
     asset_class: str = "Equity"
     currency: str = "USD"
@@ -60,13 +70,13 @@ class ScenarioBenchmark(_Strict):
 
 class ScenarioHolding(_Strict):
     symbol: Symbol
-    shares: Decimal = Field(ge=0)
+    shares: Shares
 
 
 class ScenarioPortfolio(_Strict):
     id: Identifier
     name: str | None = None
-    cash: Decimal = Field(ge=0)
+    cash: Money
     holdings: list[ScenarioHolding] = Field(default_factory=list)
 
     @field_validator("holdings")
@@ -80,6 +90,19 @@ class ScenarioPortfolio(_Strict):
         return holdings
 
 
+def _policy_kind(value: Any) -> str:
+    return _INLINE_POLICY if isinstance(value, (dict, BaseModel)) else _POLICY_ID
+
+
+_POLICY_ID, _INLINE_POLICY = "template id", "inline template"
+#: a template id, or an inline template: the value's type picks the branch, so an inline template's error
+#: names its own field, rule and value (not "Input should be a valid string" from the id branch)
+PolicyChoice = Annotated[
+    Union[Annotated[Identifier, Tag(_POLICY_ID)], Annotated[Policy, Tag(_INLINE_POLICY)]],
+    Discriminator(_policy_kind),
+]
+
+
 class Scenario(_Strict):
     scenario_id: Identifier
     description: str = ""
@@ -87,7 +110,7 @@ class Scenario(_Strict):
     securities: list[ScenarioSecurity] = Field(min_length=1)
     benchmark: ScenarioBenchmark
     portfolio: ScenarioPortfolio
-    policy: Identifier | Policy = Field(description="a seeded template id, or an inline template (fractions of 1)")
+    policy: PolicyChoice = Field(description="a seeded template id, or an inline template (fractions of 1)")
     options: RebalanceOptions = Field(default_factory=RebalanceOptions)
     constraint_defaults: ConstraintDefaults | None = None
     strict: bool = False
@@ -122,6 +145,8 @@ class Scenario(_Strict):
 def _json_path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
+        if part in (_POLICY_ID, _INLINE_POLICY):  # a union branch's tag, not a JSON key
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:

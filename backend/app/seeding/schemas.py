@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
+from app.domain.bounds import MAX_COMMISSION, MAX_IMPACT_BPS, MAX_MONEY, MAX_SHARES
 from app.domain.enums import SecurityStatus
 from app.domain.models import ID_RE, SYMBOL_RE
 
@@ -51,7 +52,7 @@ class SecuritySeed(SeedModel):
     sector: str = Field(min_length=1, description="GICS sector")
     asset_class: str = Field(default="Equity", min_length=1)
     currency: Currency = "USD"
-    lot_size: DecimalText = Field(default=Decimal(1), gt=0, description="shares per tradable lot")
+    lot_size: DecimalText = Field(default=Decimal(1), gt=0, le=MAX_SHARES, description="shares per tradable lot")
     status: SecurityStatus = SecurityStatus.ACTIVE
 
 
@@ -85,9 +86,9 @@ class ConstraintDefaultsFile(SeedModel):
     """The specification's cost model: cost = commission_per_trade + market_impact_bps/10,000 x |value|."""
 
     schema_version: SchemaVersion | None = None
-    commission_per_trade: JsonNumber = Field(ge=0, description="currency per trade")
-    market_impact_bps: JsonNumber = Field(ge=0, le=10_000, description="basis points of |trade value|")
-    min_trade_value: JsonNumber = Field(ge=0, description="currency")
+    commission_per_trade: JsonNumber = Field(ge=0, le=MAX_COMMISSION, description="currency per trade")
+    market_impact_bps: JsonNumber = Field(ge=0, le=MAX_IMPACT_BPS, description="basis points of |trade value|")
+    min_trade_value: JsonNumber = Field(ge=0, le=MAX_MONEY, description="currency")
     risk_free_rate: JsonNumber = Field(ge=Decimal("-0.1"), le=1, description="annual, fraction of 1")
     annualization_factor: StrictInt = Field(gt=0, le=366, description="trading days per year")
 
@@ -123,13 +124,13 @@ class BenchmarksFile(SeedModel):
 # ---- portfolios.json ----------------------------------------------------------------------------
 class HoldingSeed(SeedModel):
     symbol: Symbol
-    shares: DecimalText = Field(ge=0)
+    shares: DecimalText = Field(ge=0, le=MAX_SHARES, decimal_places=8)
 
 
 class PortfolioSeed(SeedModel):
     id: Identifier
     name: str = Field(min_length=1)
-    cash: DecimalText = Field(ge=0, description="currency")
+    cash: DecimalText = Field(ge=0, le=MAX_MONEY, decimal_places=4, description="currency")
     base_currency: Currency = "USD"
     benchmark_id: Identifier | None = None
     holdings: list[HoldingSeed] = Field(default_factory=list)
