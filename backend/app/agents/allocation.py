@@ -143,7 +143,7 @@ def _risk_model_and_spec(inputs: AllocationInputs, args: AllocationArgs):  # noq
         raise InputError("cov_estimator='factor' needs factor returns, which the database does not hold yet")
     symbols = list(inputs.history.columns)
     returns = daily_returns(history=inputs.history, symbols=symbols, asof=inputs.pack.asof_date,
-                            lookback_days=args.lookback_days)
+                            lookback_days=args.lookback_days, pack_id=inputs.pack.id)
     needs_bench = args.model in (Model.BL, Model.MAX_IR) or args.mean_estimator is MeanEstimator.CAPM
     if needs_bench and not inputs.benchmark:
         raise InputError(f"model {args.model.value} / mean {args.mean_estimator.value} needs a benchmark: "

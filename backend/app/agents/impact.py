@@ -50,7 +50,7 @@ def impact_of_trades(inputs: RebalanceInputs, trades: Sequence[TradeInput]) -> I
         quality=inputs.quality, asof_prices=inputs.asof_prices, policy=pol,
     )
     rets = daily_returns(history=inputs.history, symbols=universe.symbols, asof=inputs.pack.asof_date,
-                         lookback_days=opts.lookback_days)
+                         lookback_days=opts.lookback_days, pack_id=inputs.pack.id)
     risk = estimate_risk_model(returns=rets, asof=inputs.pack.asof_date, cov_method=opts.cov_estimator,
                                mean_method=opts.mean_estimator)
     before_shares = dict(zip(universe.symbols, universe.shares))

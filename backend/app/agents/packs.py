@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from pydantic import Field
 
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
 from app.core.errors import PricingPackError
+from app.domain.bounds import MIN_PACK_DATES
 from app.domain.models import PricingPack
+
+
+def default_pack(sealed: list[PricingPack]) -> PricingPack:
+    """The newest usable pack of ``sealed`` (see :meth:`PricingPackAgent.latest_sealed_pack`)."""
+    usable = [p for p in sealed if p.n_dates >= MIN_PACK_DATES]
+    if not usable:
+        short = ", ".join(f"{p.id} ({p.n_dates} dates)" for p in sorted(sealed, key=lambda p: p.id))
+        hint = f"; too short for any lookback (fewer than {MIN_PACK_DATES} dates): {short}" if short else ""
+        raise PricingPackError(
+            f"no usable sealed pricing pack{hint}; run `dawsos seed` or `dawsos packs import`"
+        )
+    return max(usable, key=lambda p: (p.asof_date, p.sealed_at or datetime.min.replace(tzinfo=timezone.utc), p.id))
 
 
 class GetPackArgs(CapabilityArgs):
@@ -31,14 +46,14 @@ class PricingPackAgent(Agent):
             return await PricingPackRepository(session).get(pack_id, with_counts=with_counts)
 
     async def latest_sealed_pack(self) -> PricingPack:
-        """The newest sealed pack (by as-of date, then id); raises PricingPackError when there is none."""
+        """The default pack: the newest sealed pack that a rebalance can use — the latest as-of date, then the
+        latest sealing time, then the highest id. Packs with fewer than ``MIN_PACK_DATES`` dates (too short
+        for the shortest lookback) are never the default. Raises PricingPackError when no pack qualifies."""
         from app.db.repositories import PricingPackRepository
 
         async with self.session_factory() as session:
-            packs = [p for p in await PricingPackRepository(session).list() if p.sealed]
-        if not packs:
-            raise PricingPackError("no sealed pricing pack exists; run `dawsos seed` or `dawsos packs import`")
-        return max(packs, key=lambda p: (p.asof_date, p.id))
+            sealed = [p for p in await PricingPackRepository(session).list() if p.sealed]
+        return default_pack(sealed)
 
     @capability("packs.get", args=GetPackArgs, result=PricingPack)
     async def get(self, ctx: RequestCtx, args: GetPackArgs) -> PricingPack:

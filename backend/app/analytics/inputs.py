@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.account import AccountRules, GivenTarget
 from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure
+from app.domain.bounds import MIN_LOOKBACK_DAYS
 from app.domain.models import ConstraintDefaults, Policy, PricingPack, Security
 
 
@@ -22,7 +23,7 @@ class RebalanceOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
-    lookback_days: int = Field(default=756, ge=20, le=10_000, description="daily returns used")
+    lookback_days: int = Field(default=756, ge=MIN_LOOKBACK_DAYS, le=10_000, description="daily returns used")
     objective: Objective = Objective.SHARPE
     risk_measure: RiskMeasure = RiskMeasure.MV
     model: Model = Model.CLASSIC

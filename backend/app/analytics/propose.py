@@ -146,7 +146,7 @@ def estimate_run_risk(inputs: RebalanceInputs, universe: Universe) -> tuple[pd.D
     opts = inputs.options
     try:
         rets = daily_returns(history=inputs.history, symbols=universe.symbols, asof=inputs.pack.asof_date,
-                             lookback_days=opts.lookback_days)
+                             lookback_days=opts.lookback_days, pack_id=inputs.pack.id)
         risk = estimate_risk_model(returns=rets, asof=inputs.pack.asof_date, cov_method=opts.cov_estimator,
                                    mean_method=opts.mean_estimator)
     except NoRiskModelError:

@@ -12,7 +12,7 @@ from app.core.errors import InputError
 
 
 def daily_returns(
-    *, history: pd.DataFrame, symbols: Sequence[str], asof: date, lookback_days: int
+    *, history: pd.DataFrame, symbols: Sequence[str], asof: date, lookback_days: int, pack_id: str | None = None
 ) -> pd.DataFrame:
     """Simple daily returns ``close_t / close_{t-1} - 1`` (fractions, per trading day).
 
@@ -20,6 +20,7 @@ def daily_returns(
     * ``symbols``: the universe; the result has exactly these columns in this order.
     * ``asof``: last date of the window (the pack's as-of date); later rows are ignored.
     * ``lookback_days``: number of returns wanted (needs ``lookback_days + 1`` closes).
+    * ``pack_id``: the pricing pack the history comes from, named in errors.
 
     Raises :class:`InputError` when a symbol is missing, the window is too short, or a close in the
     window is missing or not positive.
@@ -35,9 +36,11 @@ def daily_returns(
     mask = idx <= pd.Timestamp(asof)
     window = history.loc[mask, list(symbols)]
     if len(window) < lookback_days + 1:
+        source = f"pricing pack {pack_id!r}: " if pack_id else ""
         raise InputError(
-            f"price history too short: lookback_days={lookback_days} needs {lookback_days + 1} closes "
+            f"{source}price history too short: lookback_days={lookback_days} needs {lookback_days + 1} closes "
             f"up to {asof.isoformat()}, found {len(window)}"
+            + ("; choose another pack with --pack or a shorter --lookback-days" if pack_id else "")
         )
     window = window.iloc[-(lookback_days + 1):].astype(float)
     values = window.to_numpy()

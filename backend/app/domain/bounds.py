@@ -11,6 +11,9 @@ field and value — instead of failing later with SQL text or ``InvalidOperation
 * :data:`MAX_COMMISSION` — 10,000 currency per trade.
 * :data:`MAX_IMPACT_BPS` — 1,000 basis points (10 % of the trade value).
 * bands and thresholds given as fractions of 1 are at most 1 (100 %).
+* :data:`MIN_LOOKBACK_DAYS` — 20 daily returns, the shortest lookback; a pricing pack with fewer than
+  :data:`MIN_PACK_DATES` (21) dates up to its as-of date could serve no rebalance, so it is not imported
+  and never the default pack.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ MAX_PRICE = Decimal(10**6)
 MAX_COMMISSION = Decimal(10**4)
 MAX_IMPACT_BPS = Decimal(1000)
 MAX_LAMBDA = Decimal(10**6)
+#: the shortest lookback a rebalance may use (daily returns), and so the fewest dates a usable pack has
+MIN_LOOKBACK_DAYS = 20
+MIN_PACK_DATES = MIN_LOOKBACK_DAYS + 1
 
 #: shares held or traded: 0 ≤ shares ≤ MAX_SHARES, at most 8 decimal places (the column's scale)
 Shares = Annotated[Decimal, Field(ge=0, le=MAX_SHARES, decimal_places=8, allow_inf_nan=False)]

@@ -6,7 +6,7 @@ Fractions of 1 for policy limits and weights (``0.10`` = 10 %); Decimal for mone
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -53,6 +53,7 @@ class PricingPack(Frozen):
     n_dates: int = 0
     n_symbols: int = 0
     first_date: date | None = None
+    sealed_at: datetime | None = Field(default=None, description="when it was sealed (UTC); breaks as-of ties")
 
 
 class Price(Frozen):

@@ -13,6 +13,7 @@ from app.core.logging import get_logger
 from app.db.models import PricingPackRow
 from app.db.repositories import PricingPackRepository, SecurityRepository
 from app.domain import PricingPack, Security
+from app.domain.bounds import MIN_LOOKBACK_DAYS, MIN_PACK_DATES
 from app.domain.models import ID_RE
 from app.seeding.prices_csv import read_price_csv
 
@@ -38,6 +39,8 @@ async def import_pack(
 
     Every check (id free, file valid, symbols known, as-of date present) runs before anything is written.
     Runs inside the caller's transaction and does not commit: ``async with factory.begin() as s: ...``.
+    A pack with fewer than ``MIN_PACK_DATES`` dates up to its as-of date is refused (PriceFileError): no
+    rebalance could use it, and sealed packs cannot be removed.
     Raises ArgumentError (bad id), DuplicatePackError, PriceFileError, UnknownSecurityError.
     """
     if not ID_RE.match(pack_id):
@@ -56,12 +59,22 @@ async def import_pack(
             f"as-of date is not a date of the file (it runs {dates[0].date()} .. {dates[-1].date()})",
             asof.isoformat(),
         )
+    usable_dates = int((dates <= pd.Timestamp(asof)).sum())
+    if usable_dates < MIN_PACK_DATES:
+        raise PriceFileError(
+            str(csv_path),
+            "column Date",
+            f"pricing pack {pack_id!r} would have {usable_dates} dates up to its as-of date {asof.isoformat()}; "
+            f"no rebalance could use it: the shortest lookback ({MIN_LOOKBACK_DAYS} daily returns) needs "
+            f"{MIN_PACK_DATES}. Nothing was imported",
+            usable_dates,
+        )
 
     securities = SecurityRepository(session)
     missing = await securities.missing(prices.columns)
     if missing and not create_securities:
         raise UnknownSecurityError(
-            ", ".join(missing), hint=f"in {csv_path.name}: seed them first or import with create_securities"
+            ", ".join(missing), hint=f"in {csv_path}: seed them first or import with --create-securities"
         )
     for symbol in missing:
         await securities.add(Security(symbol=symbol, name=symbol, sector=UNCLASSIFIED_SECTOR))

@@ -56,7 +56,13 @@ def _to_pack(
         n_dates=n_dates,
         n_symbols=n_symbols,
         first_date=first_date,
+        sealed_at=aware_utc(row.sealed_at),
     )
+
+
+def aware_utc(at: datetime | None) -> datetime | None:
+    """SQLite reads back naive datetimes (stored as UTC): make them aware, as PostgreSQL's are."""
+    return at.replace(tzinfo=timezone.utc) if at is not None and at.tzinfo is None else at
 
 
 class PricingPackRepository:
