@@ -75,7 +75,9 @@ def _csv(tmp_path: Path, body: str, name: str = "prices.csv") -> Path:
     return path
 
 
-GOOD = "Date,AAPL,XOM\n2023-01-03,125.07,110.1\n2023-01-04,126.36,111.2\n2023-01-05,125.02,112.3\n"
+#: the shortest pack a rebalance can use has MIN_PACK_DATES dates: 20 made-up December dates lead in
+LEAD_IN = "".join(f"2022-12-{day:02d},120.{day:02d},100.{day:02d}\n" for day in range(1, 21))
+GOOD = "Date,AAPL,XOM\n" + LEAD_IN + "2023-01-03,125.07,110.1\n2023-01-04,126.36,111.2\n2023-01-05,125.02,112.3\n"
 
 BAD_CSVS = {
     "nan": ("Date,AAPL,XOM\n2023-01-03,125.07,NaN\n", "row 2 column XOM", "value='NaN'"),
@@ -133,7 +135,7 @@ async def test_bad_price_csv_is_refused_and_nothing_written(
 async def test_import_refusals_leave_counts_unchanged(seeded_session_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     before = await row_counts(seeded_session_factory)
     unknown = _csv(tmp_path, "Date,AAPL,ZZZ1,ZZZ2\n2023-01-03,1,2,3\n")
-    with pytest.raises(UnknownSecurityError, match="ZZZ1, ZZZ2.*create_securities"):
+    with pytest.raises(UnknownSecurityError, match="ZZZ1, ZZZ2.*--create-securities"):
         async with seeded_session_factory.begin() as session:
             await import_pack(session, pack_id="PP_NEW", csv_path=unknown)
     with pytest.raises(DuplicatePackError, match=PACK):
@@ -153,9 +155,9 @@ async def test_import_builds_a_sealed_pack(seeded_session_factory, tmp_path: Pat
             session, pack_id="PP_2023-01-04", csv_path=path, asof=date(2023, 1, 4), create_securities=True
         )
     assert pack.sealed and pack.asof_date == date(2023, 1, 4)
-    assert (pack.n_dates, pack.n_symbols) == (3, 2)
+    assert (pack.n_dates, pack.n_symbols) == (23, 2)
     after = await row_counts(seeded_session_factory)
-    assert after["pack_prices"] == before["pack_prices"] + 6
+    assert after["pack_prices"] == before["pack_prices"] + 46
     assert after["securities"] == before["securities"] + 1
     async with seeded_session_factory() as session:
         repo = PricingPackRepository(session)
@@ -164,7 +166,8 @@ async def test_import_builds_a_sealed_pack(seeded_session_factory, tmp_path: Pat
             "NEWCO": Decimal("111.2"),
         }
         history = await repo.history("PP_2023-01-04")  # stops at the as-of date: no look-ahead
-        assert list(history.index.strftime("%Y-%m-%d")) == ["2023-01-03", "2023-01-04"]
+        assert list(history.index.strftime("%Y-%m-%d"))[-2:] == ["2023-01-03", "2023-01-04"]
+        assert len(history) == 22
         assert (await SecurityRepository(session).get_many(["NEWCO"]))["NEWCO"].sector == "Unclassified"
 
 

@@ -23,6 +23,20 @@ log = get_logger("app.seeding")
 UNCLASSIFIED_SECTOR = "Unclassified"
 
 
+def _refuse_short(pack_id: str, csv_path: Path, dates: pd.DatetimeIndex, asof: date) -> None:
+    """PriceFileError when the pack would have fewer than ``MIN_PACK_DATES`` dates up to ``asof``."""
+    usable_dates = int((dates <= pd.Timestamp(asof)).sum())
+    if usable_dates < MIN_PACK_DATES:
+        raise PriceFileError(
+            str(csv_path),
+            "column Date",
+            f"pricing pack {pack_id!r} would have {usable_dates} dates up to its as-of date {asof.isoformat()}; "
+            f"no rebalance could use it: the shortest lookback ({MIN_LOOKBACK_DAYS} daily returns) needs "
+            f"{MIN_PACK_DATES}. Nothing was imported",
+            usable_dates,
+        )
+
+
 async def import_pack(
     session: AsyncSession,
     *,
@@ -59,16 +73,6 @@ async def import_pack(
             f"as-of date is not a date of the file (it runs {dates[0].date()} .. {dates[-1].date()})",
             asof.isoformat(),
         )
-    usable_dates = int((dates <= pd.Timestamp(asof)).sum())
-    if usable_dates < MIN_PACK_DATES:
-        raise PriceFileError(
-            str(csv_path),
-            "column Date",
-            f"pricing pack {pack_id!r} would have {usable_dates} dates up to its as-of date {asof.isoformat()}; "
-            f"no rebalance could use it: the shortest lookback ({MIN_LOOKBACK_DAYS} daily returns) needs "
-            f"{MIN_PACK_DATES}. Nothing was imported",
-            usable_dates,
-        )
 
     securities = SecurityRepository(session)
     missing = await securities.missing(prices.columns)
@@ -76,6 +80,7 @@ async def import_pack(
         raise UnknownSecurityError(
             ", ".join(missing), hint=f"in {csv_path}: seed them first or import with --create-securities"
         )
+    _refuse_short(pack_id, csv_path, dates, asof)
     for symbol in missing:
         await securities.add(Security(symbol=symbol, name=symbol, sector=UNCLASSIFIED_SECTOR))
 
