@@ -153,6 +153,20 @@ class Agent:
 
     def __init__(self, session_factory: "async_sessionmaker[AsyncSession]") -> None:
         self.session_factory = session_factory
+        self._caller: Callable[..., Awaitable[Any]] | None = None
+
+    def bind_caller(self, call: Callable[..., Awaitable[Any]]) -> None:
+        """Give the agent the orchestrator's ``call`` (the orchestrator does it when it is built): agents reach
+        other agents' capabilities only through it, never by constructing them."""
+        self._caller = call
+
+    async def call_capability(self, name: str, ctx: "RequestCtx", /, **args: Any) -> Any:
+        """The ``data`` of ``orchestrator.call(name, ctx, **args)`` (argument validation, guards, logging and
+        typed errors as for any caller)."""
+        if self._caller is None:
+            raise CapabilityRegistryError(f"{type(self).__name__} is not registered with an orchestrator: "
+                                          f"it cannot call {name!r}")
+        return (await self._caller(name, ctx, **args)).data
 
     @classmethod
     def declared_capabilities(cls) -> tuple[CapabilitySpec, ...]:

@@ -29,8 +29,10 @@ from app.agents.base import Agent, CapabilityArgs, capability, context_pack
 from app.analytics.inputs import RebalanceInputs, RebalanceOptions
 from app.core.context import RequestCtx
 from app.core.errors import DomainRefusal
+from app.domain.account import AccountRules, GivenTarget
 from app.domain.allocation import FrontierOutput, OptimizationOutput
 from app.domain.impact import ImpactAnalysis, TradeInput
+from app.domain.models import Policy
 from app.domain.proposal import RebalanceProposal
 
 if TYPE_CHECKING:
@@ -38,16 +40,25 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
+#: the policy of a run toward a given target without one: no quality rule (unrated names are held as rated 0),
+#: no binding cap, TE or turnover limit; the structural rules and the account's rules still hold
+MODEL_POLICY = Policy(id="model_target", name="given target, no policy limits", min_quality_score=0.0,
+                      max_single_position_pct=1.0, max_sector_pct=1.0, max_tracking_error_pct=1.0,
+                      max_turnover_pct=2.0)
+
 
 class ProposeTradesArgs(CapabilityArgs):
     """Arguments of ``optimizer.propose_trades``."""
 
     portfolio_id: str = Field(min_length=1, description="portfolio id (e.g. P1)")
-    policy_id: str = Field(min_length=1, description="policy template id (e.g. quality_focused)")
+    policy_id: str = Field(min_length=1, description="policy template id (e.g. quality_focused); with a given target "
+                                                    "and no policy: MODEL_POLICY.id (no policy limit binds)")
     policy_version: int | None = Field(default=None, ge=1, description="default: the latest version")
     strict: bool = Field(default=False, description="refuse (InfeasiblePolicyError) when a limit cannot hold")
     options: RebalanceOptions = Field(default_factory=RebalanceOptions, description="engine options (hashed)")
     persist: bool = Field(default=True, description="store the proposal and record the request")
+    account: AccountRules | None = Field(default=None, description="the account's rules (lots, restrictions, ...)")
+    target: GivenTarget | None = Field(default=None, description="a given target; None: solved from the policy")
 
 
 class AnalyzeImpactArgs(CapabilityArgs):
@@ -67,7 +78,7 @@ class OptimizerAgent(Agent):
 
     async def gather_inputs(
         self,
-        session: "AsyncSession",
+        session: AsyncSession,
         ctx: RequestCtx,
         *,
         portfolio_id: str,
@@ -75,50 +86,32 @@ class OptimizerAgent(Agent):
         policy_version: int | None = None,
         options: RebalanceOptions | None = None,
         strict: bool = False,
+        account: AccountRules | None = None,
+        target: GivenTarget | None = None,
     ) -> RebalanceInputs:
-        """Load policy, pack, holdings, securities, quality and benchmark for one rebalance."""
-        from app.db.repositories import (
-            BenchmarkRepository,
-            ConstraintDefaultsRepository,
-            PolicyRepository,
-            PortfolioRepository,
-            SecurityRepository,
-        )
+        """Load policy, pack, holdings, securities, quality and benchmark for one rebalance (and, with a given
+        target or account rules, the target's names and harvest substitutes; the account's cost settings)."""
+        from app.db.repositories import ConstraintDefaultsRepository, PolicyRepository, PortfolioRepository
 
         packs, pack = await context_pack(session, ctx)
-        policy = await PolicyRepository(session).get(policy_id, version=policy_version)
+        policy = (MODEL_POLICY if policy_id == MODEL_POLICY.id and target is not None
+                  else await PolicyRepository(session).get(policy_id, version=policy_version))
         portfolio = await PortfolioRepository(session).get(portfolio_id)
-        if not portfolio.benchmark_id:
-            raise DomainRefusal(f"portfolio {portfolio.id!r} has no benchmark; tracking error needs one")
-        benchmark = await BenchmarkRepository(session).get(portfolio.benchmark_id)
-        universe = sorted(set(benchmark.weights) | {h.symbol for h in portfolio.holdings})
-        securities_repo = SecurityRepository(session)
-        securities = await securities_repo.get_many(universe)
-        quality = await securities_repo.quality_scores(universe)
+        benchmark = await _benchmark_of(session, portfolio, target)
+        extra = set(target.weights if target is not None else ()) | set(account.substitutes.values() if account else ())
+        universe = sorted(set(benchmark) | {h.symbol for h in portfolio.holdings} | extra)
+        securities, quality = await _reference_data(session, universe, rate_unrated=policy is MODEL_POLICY)
         history = await packs.history(pack.id, symbols=universe)
         asof_prices = await packs.asof_prices(pack.id)
         defaults = await ConstraintDefaultsRepository(session).get()
-        log.info(
-            "optimizer.inputs.loaded",
-            n_universe=len(universe),
-            n_holdings=len(portfolio.holdings),
-            n_dates=len(history.index),
-            policy_version=policy.version,
-        )
+        log.info("optimizer.inputs.loaded", n_universe=len(universe), n_holdings=len(portfolio.holdings),
+                 n_dates=len(history.index), policy_version=policy.version)
         return RebalanceInputs(
-            portfolio_id=portfolio.id,
-            pack=pack,
-            history=history,
-            asof_prices={s: asof_prices[s] for s in universe if s in asof_prices},
-            securities=securities,
-            quality=quality,
-            benchmark={s: float(w) for s, w in benchmark.weights.items()},
-            holdings={h.symbol: h.shares for h in portfolio.holdings},
-            cash=portfolio.cash,
-            policy=policy,
-            defaults=defaults,
-            options=options or RebalanceOptions(),
-            strict=strict,
+            portfolio_id=portfolio.id, pack=pack, history=history,
+            asof_prices={s: asof_prices[s] for s in universe if s in asof_prices}, securities=securities,
+            quality=quality, benchmark=benchmark, holdings={h.symbol: h.shares for h in portfolio.holdings},
+            cash=portfolio.cash, policy=policy, defaults=account.costs_over(defaults) if account else defaults,
+            options=options or RebalanceOptions(), strict=strict, account=account, target=target,
         )
 
     @capability("optimizer.propose_trades", args=ProposeTradesArgs, needs_pack=True, result=RebalanceProposal)
@@ -139,6 +132,7 @@ class OptimizerAgent(Agent):
                 inputs = await self.gather_inputs(
                     session, ctx, portfolio_id=args.portfolio_id, policy_id=args.policy_id,
                     policy_version=args.policy_version, options=args.options, strict=args.strict,
+                    account=args.account, target=args.target,
                 )
             # The solve runs between the read and the write transaction: no connection or lock is held
             # while the CPU works (SQLite cannot upgrade a read lock that another writer waits on, and a
@@ -207,3 +201,29 @@ class OptimizerAgent(Agent):
         result = await asyncio.to_thread(run_frontier, inputs, args)
         log.info("optimizer.frontier.ready", n_points=len(result.points), risk_measure=result.risk_measure)
         return result
+
+
+async def _benchmark_of(session: AsyncSession, portfolio, target: GivenTarget | None) -> dict[str, float]:  # noqa: ANN001
+    """The portfolio's benchmark weights (fractions); without one, a given target normalised (TE to it)."""
+    from app.db.repositories import BenchmarkRepository
+
+    if portfolio.benchmark_id:
+        return {s: float(w) for s, w in (await BenchmarkRepository(session).get(portfolio.benchmark_id)).weights.items()}
+    total = float(sum(target.weights.values())) if target is not None else 0.0
+    if total <= 0:
+        raise DomainRefusal(f"portfolio {portfolio.id!r} has no benchmark; tracking error needs one")
+    return {s: float(w) / total for s, w in target.weights.items() if w > 0}
+
+
+async def _reference_data(session: AsyncSession, symbols: list[str], *,
+                          rate_unrated: bool) -> tuple[dict, dict[str, float]]:
+    """Securities and quality scores of ``symbols``; ``rate_unrated``: unrated names count as 0.0 (a given
+    target without a policy has no quality rule, so they are not forced exits)."""
+    from app.db.repositories import SecurityRepository
+
+    repo = SecurityRepository(session)
+    securities = await repo.get_many(symbols)
+    quality = await repo.quality_scores(symbols)
+    if rate_unrated:
+        quality = {s: quality.get(s, 0.0) for s in symbols}
+    return securities, quality

@@ -13,25 +13,24 @@ Capabilities (through the orchestrator; each call is one session and one transac
 * set-up (settings, approvers, restricted symbols, model portfolios, tax lots): see
   :mod:`app.agents.rebalancing_setup`.
 
-The maths is in :mod:`app.rebalancing` (pure); nothing here sends an order anywhere.
+The trades come from the one trade engine (:mod:`app.agents.rebalance_engine` reads the account's rules and
+calls ``optimizer.propose_trades`` through the orchestrator); nothing here sends an order anywhere.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.agents.base import CapabilityArgs, capability
-from app.agents.rebalancing_setup import PortfolioArgs, RebalanceSetupCapabilities, target_id
+from app.agents.rebalancing_setup import PortfolioArgs, RebalanceSetupCapabilities
 from app.core.context import RequestCtx
-from app.core.decimals import ZERO
 from app.core.errors import ApprovalRefusedError, PricingPackError
+from app.domain.proposal import RebalanceProposal
 from app.domain.rebalancing import (
     ApproverRole,
     HistoryEntry,
@@ -47,7 +46,7 @@ from app.domain.rebalancing import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from app.rebalancing.plan import PlanInputs
+    from app.agents.rebalance_engine import RebalanceRead
 
 log = structlog.get_logger()
 SYSTEM = "system"
@@ -85,6 +84,8 @@ class _Result(BaseModel):
 class ProposeResult(_Result):
     check: TriggerCheck
     plan: RebalancePlan | None = None
+    proposal: RebalanceProposal | None = Field(
+        default=None, description="the one engine's proposal (constraint report, engine version, lots, taxes)")
     proposal_id: str | None = None
     status: ProposalStatus | None = None
     run_id: str | None = None
@@ -117,78 +118,45 @@ def _notification_id(*parts: str) -> str:
 class RebalancingAgent(RebalanceSetupCapabilities):
     name = "rebalance"
 
-    # ---- gathering --------------------------------------------------------------------------------
-    async def _target(self, session: "AsyncSession", ctx: RequestCtx, settings) -> ModelPortfolio:  # noqa: ANN001
-        from app.db.repositories.model_portfolios import ModelPortfolioRepository
-
-        models = ModelPortfolioRepository(session)
-        wanted = target_id(settings)
-        if settings.target_source is TargetSource.MODEL:
-            return await models.get(wanted)
-        model_id = f"{settings.policy_id}@{ctx.pricing_pack_id}"[:64]
-        try:
-            return await models.get(model_id)
-        except Exception:  # noqa: BLE001 - not stored yet: the optimizer makes it on this pack, stored below
-            pass
-        from app.agents.optimizer import OptimizerAgent
-        from app.analytics.propose import build_proposal
-
-        inputs = await OptimizerAgent(self.session_factory).gather_inputs(
-            session, ctx, portfolio_id=settings.portfolio_id, policy_id=settings.policy_id)
-        proposal = await asyncio.to_thread(build_proposal, inputs, request_id=ctx.request_id)
-        weights = {s: w / Decimal(100) for s, w in proposal.target_weights.items() if w > 0}
-        model = ModelPortfolio(id=model_id, name=f"optimizer target of {settings.policy_id}",
-                               pricing_pack_id=ctx.pricing_pack_id, source=TargetSource.OPTIMIZER, weights=weights)
-        await models.save(model)
-        return model
-
-    async def _inputs(self, session: "AsyncSession", ctx: RequestCtx, portfolio_id: str) -> tuple["PlanInputs", TriggerCheck]:
-        from app.db.repositories import PortfolioRepository, PricingPackRepository, SecurityRepository
-        from app.db.repositories.ledger import LedgerRepository
-        from app.db.repositories.rebalance_config import RebalanceConfigRepository
+    # ---- the trades: read the account, then the one engine through the orchestrator -----------------
+    async def _read(self, ctx: RequestCtx, portfolio_id: str) -> RebalanceRead:
+        from app.agents.rebalance_engine import read_rebalance
         from app.db.repositories.rebalance_runs import RebalanceRunRepository
-        from app.rebalancing.plan import PlanInputs, sample_covariance
-        from app.rebalancing.triggers import check_triggers
 
         if not ctx.pricing_pack_id:
             raise PricingPackError("rebalancing needs a pricing pack in the request context")
-        portfolio = await PortfolioRepository(session).get(portfolio_id)  # unknown portfolio: refused as such
-        settings = await RebalanceConfigRepository(session).get_settings(portfolio_id)
-        packs = PricingPackRepository(session)
-        pack = await packs.get(ctx.pricing_pack_id)
-        model = await self._target(session, ctx, settings)
-        held = {h.symbol: h.shares for h in portfolio.holdings if h.shares > 0}
-        symbols = sorted(set(held) | set(model.weights) | set(settings.substitutes.values()))
-        securities = await SecurityRepository(session).get_many(symbols)
-        asof = await packs.asof_prices(pack.id)
-        prices = {s: asof[s] for s in symbols if s in asof}
-        missing = [s for s in symbols if s not in prices]
-        if missing:
-            raise PricingPackError(f"pricing pack {pack.id!r} has no as-of price for {', '.join(missing)}")
-        history = await packs.history(pack.id, symbols=symbols)
-        ledger = LedgerRepository(session)
-        flow = await ledger.pending_cash_flow(portfolio_id)
-        last = await RebalanceRunRepository(session).last_rebalance_date(portfolio_id)
-        value = sum((held[s] * prices[s] for s in held), ZERO) + portfolio.cash
-        weights = {s: held[s] * prices[s] / value for s in held} if value > 0 else {}
-        check = check_triggers(settings=settings, weights=weights, target=model.weights, asof=pack.asof_date,
-                               last_rebalance=last, pending_cash_flow=flow)
-        inputs = PlanInputs(
-            portfolio_id=portfolio_id, pricing_pack_id=pack.id, asof=pack.asof_date, settings=settings,
-            target=model.weights, target_id=model.id, holdings=held, cash=portfolio.cash, prices=prices,
-            securities=securities, lots=tuple(await ledger.lots(portfolio_id)),
-            transactions=tuple(await ledger.transactions(portfolio_id, around=pack.asof_date)),
-            restricted=await RebalanceConfigRepository(session).restricted(portfolio_id), pending_cash_flow=flow,
-            triggers=check.reasons, cov=sample_covariance(history),
-        )
-        return inputs, check
+        async with self.session_factory() as session, session.begin():
+            return await read_rebalance(session, ctx.pricing_pack_id, portfolio_id,
+                                        last_rebalance_date=RebalanceRunRepository(session).last_rebalance_date)
+
+    async def _engine(self, ctx: RequestCtx, read: RebalanceRead) -> tuple[RebalanceProposal, ModelPortfolio]:
+        """The ONE trade engine (``optimizer.propose_trades``, as ``dawsos rebalance``) with this account's
+        rules, toward the model target or the policy's; no transaction is held while it solves."""
+        from app.agents.rebalance_engine import engine_arguments, optimizer_model
+
+        settings = read.settings
+        given = read.model if settings.target_source is TargetSource.MODEL else None
+        proposal = await self.call_capability("optimizer.propose_trades", ctx, portfolio_id=settings.portfolio_id,
+                                              **engine_arguments(settings, read.rules, given))
+        return proposal, given or read.model or optimizer_model(proposal, settings)
+
+    async def _checked(self, ctx: RequestCtx, read: RebalanceRead, *, force: bool):  # noqa: ANN202
+        """``(check, proposal or None, model)``: the triggers on the known target first (no solve when nothing
+        is due), else on the engine's."""
+        if read.model is not None:
+            check = read.check(read.model.weights)
+            if not check.due and not force:
+                return check, None, read.model
+        proposal, model = await self._engine(ctx, read)
+        return read.check(model.weights), proposal, model
 
     # ---- capabilities -----------------------------------------------------------------------------
     @capability("rebalance.check", args=PortfolioArgs, needs_pack=True, result=TriggerCheck)
     async def check(self, ctx: RequestCtx, args: PortfolioArgs) -> TriggerCheck:
         """Whether a rebalance is due for the portfolio on the context's pack, and every reason why."""
-        async with self.session_factory() as session, session.begin():
-            _, check = await self._inputs(session, ctx, args.portfolio_id)
+        read = await self._read(ctx, args.portfolio_id)
+        check = (read.check(read.model.weights) if read.model is not None
+                 else read.check((await self._engine(ctx, read))[1].weights))
         log.info("rebalance.check.done", due=check.due, n_reasons=len(check.reasons))
         return check
 
@@ -199,27 +167,27 @@ class RebalancingAgent(RebalanceSetupCapabilities):
         return await self._propose(ctx, args.portfolio_id, force=args.force)
 
     async def _propose(self, ctx: RequestCtx, portfolio_id: str, *, force: bool) -> ProposeResult:
-        """Read (one transaction), solve (no transaction or lock held), write run + proposal + outbox (one
-        transaction): a failure leaves nothing behind, and SQLite is never locked during the solve."""
-        from dataclasses import replace
-
-        from app.db.engine import serialize_writes
+        """Read (one transaction), solve through the one engine (no transaction or lock held), write run +
+        proposal + outbox (one transaction): a failure leaves nothing behind."""
+        from app.agents.rebalance_engine import plan_from_proposal
+        from app.db.repositories.model_portfolios import ModelPortfolioRepository
         from app.domain.rebalancing import TriggerKind, TriggerReason
-        from app.rebalancing.plan import build_plan
 
-        async with self.session_factory() as session, session.begin():
-            inputs, check = await self._inputs(session, ctx, portfolio_id)
-        if not check.due and not force:
+        read = await self._read(ctx, portfolio_id)
+        check, proposal, model = await self._checked(ctx, read, force=force)
+        if proposal is None or (not check.due and not force):
             log.info("rebalance.propose.not_due", portfolio_id=portfolio_id)
             return ProposeResult(check=check)
-        if not check.due:
-            inputs = replace(inputs, triggers=(TriggerReason(kind=TriggerKind.MANUAL, detail="forced by the caller"),))
-        plan = await asyncio.to_thread(build_plan, inputs)
+        triggers = check.reasons if check.due else (TriggerReason(kind=TriggerKind.MANUAL, detail="forced by the caller"),)
+        plan = plan_from_proposal(proposal, settings=read.settings, target_id=model.id, triggers=triggers,
+                                  holdings=read.holdings, prices=read.prices)
         async with self.session_factory() as session, session.begin():
-            await serialize_writes(session)  # concurrent proposes of the same plan: one stores it, the rest see it
-            return await self._persist(session, ctx, check, plan)
+            if read.model is None:  # the optimizer's target on this pack, kept with the record
+                await ModelPortfolioRepository(session).save(model)
+            result = await self._persist(session, ctx, check, plan)
+        return result.model_copy(update={"proposal": proposal})
 
-    async def _persist(self, session: "AsyncSession", ctx: RequestCtx, check: TriggerCheck,
+    async def _persist(self, session: AsyncSession, ctx: RequestCtx, check: TriggerCheck,
                        plan: RebalancePlan) -> ProposeResult:
         from app.db.repositories.ledger import LedgerRepository
         from app.db.repositories.outbox import OutboxRepository

@@ -12,10 +12,10 @@ From :class:`~app.domain.account.AccountRules` to what the engine's stages read:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Mapping
 
 from app.analytics.notes import Note, NoteKind
 from app.analytics.taxes import find_harvests
@@ -57,11 +57,11 @@ def _reconciled_lots(rules: AccountRules, holdings: Mapping[str, Decimal], price
     """Lots by symbol (id order); shares without lots get an ``untracked`` lot at the as-of price."""
     by_symbol: dict[str, list[TaxLot]] = {}
     notes: list[Note] = []
-    for lot in sorted(rules.lots, key=lambda l: l.lot_id):
+    for lot in sorted(rules.lots, key=lambda x: x.lot_id):
         by_symbol.setdefault(lot.symbol, []).append(lot)
     for s in sorted(holdings):
         shares = to_decimal(holdings[s])
-        in_lots = sum((l.quantity for l in by_symbol.get(s, [])), ZERO)
+        in_lots = sum((x.quantity for x in by_symbol.get(s, [])), ZERO)
         if shares > in_lots and s in prices:
             by_symbol.setdefault(s, []).append(TaxLot(lot_id=f"{s}-untracked", symbol=s, quantity=shares - in_lots,
                                                       cost_basis=to_decimal(prices[s]), acquired=trade_date))
@@ -98,11 +98,11 @@ def _blocked_loss_lots(lots: dict[str, list[TaxLot]], rules: AccountRules, price
         if s in skip or s not in prices:
             continue
         price = to_decimal(prices[s])
-        losers = [l for l in lots[s] if l.cost_basis > price]
-        gainers = [l for l in lots[s] if l.cost_basis <= price]
+        losers = [x for x in lots[s] if x.cost_basis > price]
+        gainers = [x for x in lots[s] if x.cost_basis <= price]
         if losers and loss_sale_blocked(s, on=trade_date, transactions=rules.transactions, lots=gainers):
-            keep[s] = sum((l.quantity for l in losers), ZERO)
-            ids |= {l.lot_id for l in losers}
+            keep[s] = sum((x.quantity for x in losers), ZERO)
+            ids |= {x.lot_id for x in losers}
             notes.append(Note(NoteKind.WASH_SALE_LOSS_SALE,
                               f"{s}: {len(losers)} loss lot(s) not sold (wash sale: bought within 31 days)", s))
     return keep, ids, notes
@@ -135,7 +135,7 @@ def plan_account(
     harvests: tuple[Harvest, ...] = ()
     if rules.harvest_threshold is not None:
         harvests, harvest_notes = find_harvests(
-            lots=[l for s in sorted(lots) if s not in halted for l in lots[s]], prices=prices,
+            lots=[x for s in sorted(lots) if s not in halted for x in lots[s]], prices=prices,
             threshold=rules.harvest_threshold, substitutes=rules.substitutes, sale_date=trade_date,
             transactions=rules.transactions, not_buyable=set(no_buy) | set(halted))
         notes += harvest_notes
@@ -151,7 +151,7 @@ def plan_account(
     )
     return AccountPlan(
         rules=rules, trade_date=trade_date, limits=limits, harvests=harvests,
-        lots={s: tuple(l for l in ls if l.lot_id not in blocked_ids) for s, ls in lots.items()},
-        harvest_lots={h.symbol: frozenset(l.lot_id for l in h.lots) for h in harvests},
+        lots={s: tuple(x for x in ls if x.lot_id not in blocked_ids) for s, ls in lots.items()},
+        harvest_lots={h.symbol: frozenset(x.lot_id for x in h.lots) for h in harvests},
         target_moves={h.symbol: h.substitute for h in harvests}, notes=tuple(notes),
     )

@@ -91,7 +91,7 @@ def account_outcome(tl: TradeList, plan: AccountPlan, universe: Universe, notes:
         lots_sold={t.symbol: t.lots for t in tl.trades if t.lots},
         realised=realised_gains(sales, plan.rules.tax_rates),
         harvests=tuple(HarvestRecord(symbol=h.symbol, substitute=h.substitute,
-                                     lot_ids=tuple(sorted(l.lot_id for l in h.lots)), loss_fraction=h.loss_fraction)
+                                     lot_ids=tuple(sorted(x.lot_id for x in h.lots)), loss_fraction=h.loss_fraction)
                        for h in plan.harvests),
         restricted=tuple(sorted(plan.rules.restricted)),
         notes=tuple(AccountNote(kind=n.kind.value, symbol=n.symbol, text=n.text) for n in notes),

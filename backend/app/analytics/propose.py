@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import replace
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import replace
 from decimal import Decimal
 from importlib import metadata
 from typing import Any
@@ -264,7 +264,8 @@ def assemble_proposal(inputs: RebalanceInputs, *, universe: Universe, plan: Acco
     return RebalanceProposal(
         proposal_id=proposal_id_for(inputs, universe), portfolio_id=inputs.portfolio_id, policy_id=pol.id,
         policy_version=pol.version, method_version=pol.method_version, pricing_pack_id=inputs.pack.id,
-        asof_date=inputs.pack.asof_date, request_id=request_id, trades=proposed_trades(tl, universe, inputs, before, after),
+        asof_date=inputs.pack.asof_date, request_id=request_id,
+        trades=proposed_trades(tl, universe, inputs, before, after),
         summary=summary_of(tl, universe, before, after, lines), constraints=lines, warnings=tuple(warnings),
         target_weights={s: pct(float(w)) for s, w in target.weights.items() if pct(float(w)) != 0},
         metadata=_metadata(inputs, universe, rets, risk, target, path), account=outcome,

@@ -15,9 +15,9 @@ to what is left after it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Mapping
 
 import numpy as np
 
@@ -69,7 +69,7 @@ class Universe:
     #: pending withdrawal netted out of ``cash`` and ``value`` (currency)
     withdrawal: Decimal = ZERO
     #: the account's per-name rules the universe was built with (whole-share building reads the shares)
-    account: "AccountLimits | None" = None
+    account: AccountLimits | None = None
 
     def __post_init__(self) -> None:
         n = len(self.symbols)

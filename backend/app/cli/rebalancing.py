@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from app.cli.common import JSON_OPTION, PACK_OPTION, call_capability, emit, fail
-from app.cli.render import new_console, render_plan
+from app.cli.render import new_console, render_constraints, render_plan
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -110,6 +110,9 @@ def _render_propose(result: Any) -> None:
         c.print(f"proposal [bold]{result.proposal_id}[/bold] {result.status.value}; "
                 f"{result.notifications} notification(s) queued")
     render_plan(c, result.plan)
+    if result.proposal is not None:  # the one engine's report: the same lines as `dawsos rebalance`
+        render_constraints(result.proposal)
+        c.print(f"engine {result.proposal.metadata.get('engine_version')}")
 
 
 def _render_scheduled(result: Any) -> None:

@@ -97,6 +97,15 @@ def render_proposal(proposal: Any) -> None:
     summary.add_row("turnover", "", f"{s.turnover_pct} %")
     summary.add_row("estimated cost", "", f"{s.estimated_total_cost:,}")
     console.print(summary)
+    render_constraints(proposal)
+    for w in proposal.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+    verdict = "all policy limits hold" if s.all_constraints_satisfied else "some limits cannot hold (see NO above)"
+    console.print(f"{len(proposal.trades)} trades; {verdict}.")
+
+
+def render_constraints(proposal: Any) -> None:
+    """The proposal's constraint report (one row per line, recomputed from the final trades)."""
     cons = Table(title="Constraints (recomputed from the final whole-share trades)", title_justify="left")
     for col in ("constraint", "limit", "before", "after", "ok", "binding", "detail"):
         cons.add_column(col)
@@ -106,10 +115,6 @@ def render_proposal(proposal: Any) -> None:
         ok = "[green]yes[/green]" if c.satisfied else "[red]NO[/red]"
         cons.add_row(c.name, fmt(c.limit), fmt(c.before), fmt(c.after), ok, "yes" if c.binding else "", c.detail)
     console.print(cons)
-    for w in proposal.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
-    verdict = "all policy limits hold" if s.all_constraints_satisfied else "some limits cannot hold (see NO above)"
-    console.print(f"{len(proposal.trades)} trades; {verdict}.")
 
 
 def render_impact(impact: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +34,15 @@ class AccountRules(BaseModel):
     substitutes: dict[str, str] = Field(default_factory=dict, description="symbol -> harvest substitute")
     withdrawal: Decimal = Field(default=Decimal("0"), ge=0, description="currency to raise and keep in cash")
     max_trades: int | None = Field(default=None, ge=1, description="most trades in one proposal; None: no limit")
+    commission_per_trade: Decimal | None = Field(default=None, ge=0, description="currency; None: the defaults'")
+    market_impact_bps: Decimal | None = Field(default=None, ge=0, description="bps of |value|; None: the defaults'")
+    min_trade_value: Decimal | None = Field(default=None, ge=0, description="currency; None: the defaults'")
+
+    def costs_over(self, defaults: Any) -> Any:
+        """``defaults`` (ConstraintDefaults) with the account's own cost settings where it has them."""
+        update = {k: v for k in ("commission_per_trade", "market_impact_bps", "min_trade_value")
+                  if (v := getattr(self, k)) is not None}
+        return defaults.model_copy(update=update) if update else defaults
 
 
 class GivenTarget(BaseModel):

@@ -82,6 +82,8 @@ class Orchestrator:
 
     def __init__(self, agents: Iterable[Agent], *, packs: PackSource, patterns_dir: Path | None = None) -> None:
         self.registry = CapabilityRegistry(agents)
+        for agent in self.registry.agents:  # agents reach each other only through this orchestrator
+            agent.bind_caller(self.call)
         self._packs = packs
         self._patterns_dir = patterns_dir
         self._patterns: dict[str, "Pattern"] = {}

@@ -9,14 +9,14 @@ substitute.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Mapping
 
 from app.analytics.notes import Note, NoteKind
-from app.domain.rebalancing import TaxLot, Transaction
 from app.analytics.taxes.wash_sale import buy_blocked, loss_sale_blocked
+from app.domain.rebalancing import TaxLot, Transaction
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Harvest:
 
     @property
     def quantity(self) -> Decimal:
-        return sum((l.quantity for l in self.lots), Decimal(0))
+        return sum((x.quantity for x in self.lots), Decimal(0))
 
 
 def loss_fraction(lot: TaxLot, price: Decimal) -> Decimal:
@@ -56,8 +56,8 @@ def find_harvests(
         if price is not None and loss_fraction(lot, price) <= -threshold:
             by_symbol.setdefault(lot.symbol, []).append(lot)
     for symbol in sorted(by_symbol):
-        candidates = sorted(by_symbol[symbol], key=lambda l: l.lot_id)
-        worst = min(loss_fraction(l, prices[symbol]) for l in candidates)
+        candidates = sorted(by_symbol[symbol], key=lambda x: x.lot_id)
+        worst = min(loss_fraction(x, prices[symbol]) for x in candidates)
         substitute = substitutes.get(symbol)
         why = None
         if substitute is None:
@@ -66,7 +66,7 @@ def find_harvests(
             why = f"{symbol}: substitute {substitute} cannot be bought (restricted, halted or unpriced)"
         else:
             why = loss_sale_blocked(
-                symbol, on=sale_date, transactions=transactions, lots=lots, selling=[l.lot_id for l in candidates]) or buy_blocked(
+                symbol, on=sale_date, transactions=transactions, lots=lots, selling=[x.lot_id for x in candidates]) or buy_blocked(
                 substitute, on=sale_date, transactions=transactions)
         if why:
             notes.append(Note(NoteKind.HARVEST_NOT_POSSIBLE, why, symbol))

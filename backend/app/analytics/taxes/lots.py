@@ -13,9 +13,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Sequence
 
 from app.core.decimals import ZERO, money
 from app.core.errors import InputError
@@ -46,9 +46,9 @@ def order_lots(
     """The lots in the order a sale takes them under ``method`` (see the module docstring)."""
     lots = list(lots)
     if method is LotMethod.FIFO:
-        return sorted(lots, key=lambda l: (l.acquired, l.lot_id))
+        return sorted(lots, key=lambda x: (x.acquired, x.lot_id))
     if method is LotMethod.SPECIFIC:
-        by_id = {l.lot_id: l for l in lots}
+        by_id = {x.lot_id: x for x in lots}
         unknown = [i for i in specific if i not in by_id]
         if unknown or not specific:
             raise InputError(f"specific lots: unknown or no lot ids ({', '.join(unknown) or 'none given'})")

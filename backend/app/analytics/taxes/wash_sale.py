@@ -11,8 +11,8 @@ than the 30 days of the US rule. Within one proposal, a symbol sold at a loss is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from app.domain.enums import TradeAction
 from app.domain.rebalancing import TaxLot, Transaction
@@ -27,7 +27,7 @@ def within_window(a: date, b: date) -> bool:
 def recent_buys(symbol: str, *, on: date, transactions: Iterable[Transaction], lots: Iterable[TaxLot]) -> list[date]:
     """Dates of buys of ``symbol`` within the window of ``on`` (transactions and lot acquisitions)."""
     days = [t.trade_date for t in transactions if t.symbol == symbol and t.action is TradeAction.BUY]
-    days += [l.acquired for l in lots if l.symbol == symbol]
+    days += [x.acquired for x in lots if x.symbol == symbol]
     return sorted(d for d in set(days) if within_window(d, on))
 
 
@@ -46,7 +46,7 @@ def loss_sale_blocked(
     """Why a loss sale of ``symbol`` on ``on`` would be a wash sale, or None. Lots in ``selling`` (ids)
     leave with the sale, so their own acquisition is not a replacement purchase."""
     gone = set(selling)
-    kept = [l for l in lots if l.lot_id not in gone]
+    kept = [x for x in lots if x.lot_id not in gone]
     buys = recent_buys(symbol, on=on, transactions=transactions, lots=kept)
     if buys:
         return f"{symbol}: loss sale blocked (wash sale): bought on {buys[-1].isoformat()}, within {WASH_SALE_WINDOW_DAYS} days"

@@ -109,7 +109,7 @@ def _limit_count(book: TradeBook, wanted: dict[str, Decimal], max_trades: int | 
 def _fund_buys(book: TradeBook, wanted: dict[str, Decimal]) -> None:
     """Buys in symbol order, each funded from the cash left after the sells and earlier buys (costs included)."""
     u, costs = book.universe, book.costs
-    cash = u.cash + sum((l.trade_value - l.estimated_cost for l in book.sells.values()), ZERO)
+    cash = u.cash + sum((x.trade_value - x.estimated_cost for x in book.sells.values()), ZERO)
     for s in sorted(wanted):
         i = u.index(s)
         price, lot = u.prices[i], u.lot_sizes[i]
@@ -238,14 +238,14 @@ def build_trades(
     settled = _fix_up(book, None if max_turnover is None else to_decimal(repr(max_turnover)) * V)
     if top_up and settled:
         bound = top_up_max_turnover if top_up_max_turnover is not None else max_turnover
-        added = spend_leftover_cash(book, weights=weights, max_traded=None if bound is None else to_decimal(repr(bound)) * V,
-                       max_trades=max_trades)
+        max_traded = None if bound is None else to_decimal(repr(bound)) * V
+        added = spend_leftover_cash(book, weights=weights, max_traded=max_traded, max_trades=max_trades)
         book.dropped = [d for d in book.dropped if d.symbol not in added]
-    lines: tuple[TradeLine, ...] = tuple(sorted(book.lines(), key=lambda l: l.symbol))
+    lines: tuple[TradeLine, ...] = tuple(sorted(book.lines(), key=lambda x: x.symbol))
     _, c, _ = book.state()
     if c < 0 and universe.withdrawal > 0:
         book.warnings.append(Note(NoteKind.WITHDRAWAL_SHORT, f"withdrawal of {universe.withdrawal} cannot be raised "
                                   f"in full: {money(-c)} short (halted, kept or unsellable holdings)"))
     return TradeList(trades=lines, cash_before=money(universe.cash), cash_after=money(c),
-                     total_cost=sum((l.estimated_cost for l in lines), ZERO), warnings=tuple(book.warnings),
+                     total_cost=sum((x.estimated_cost for x in lines), ZERO), warnings=tuple(book.warnings),
                      dropped=tuple(book.dropped), settled=settled)

@@ -26,13 +26,14 @@ def lot_order(plan: AccountPlan, symbol: str, price: Decimal) -> list[TaxLot]:
     lots = list(plan.lots.get(symbol, ()))
     day = plan.trade_date
     first_ids = plan.harvest_lots.get(symbol, frozenset())
-    first = sorted((l for l in lots if l.lot_id in first_ids), key=lambda l: l.lot_id)
-    rest = [l for l in lots if l.lot_id not in first_ids]
+    first = sorted((x for x in lots if x.lot_id in first_ids), key=lambda x: x.lot_id)
+    rest = [x for x in lots if x.lot_id not in first_ids]
     method = plan.rules.lot_method
     if method is LotMethod.SPECIFIC:
-        named = [i for i in plan.rules.specific_lots.get(symbol, ()) if any(l.lot_id == i for l in rest)]
-        chosen = order_lots(rest, method=LotMethod.SPECIFIC, price=price, sale_date=day, specific=named) if named else []
-        others = [l for l in rest if l.lot_id not in set(named)]
+        named = [i for i in plan.rules.specific_lots.get(symbol, ()) if any(x.lot_id == i for x in rest)]
+        chosen = (order_lots(rest, method=LotMethod.SPECIFIC, price=price, sale_date=day, specific=named)
+                  if named else [])
+        others = [x for x in rest if x.lot_id not in set(named)]
         return first + chosen + order_lots(others, method=LotMethod.HIFO, price=price, sale_date=day)
     return first + order_lots(rest, method=method, price=price, sale_date=day)
 
@@ -44,7 +45,7 @@ def assign_lots(trades: TradeList, plan: AccountPlan) -> TradeList:
         if line.action is TradeAction.SELL:
             ordered = lot_order(plan, line.symbol, line.price)
             sales = sell_from_lots(ordered, -line.delta_shares, price=line.price, sale_date=plan.trade_date,
-                                   method=LotMethod.SPECIFIC, specific=[l.lot_id for l in ordered])
+                                   method=LotMethod.SPECIFIC, specific=[x.lot_id for x in ordered])
             line = replace(line, lots=sales)
         lines.append(line)
     return replace(trades, trades=tuple(lines))
