@@ -19,7 +19,6 @@ from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
 from app.db.repositories.rebalance_config import RebalanceConfigRepository
 from app.domain.rebalancing import RebalanceSettings, TargetSource
-
 from tests.integration.rebalancing_setup import PACK
 
 DAWSOS = str(Path(sys.executable).parent / "dawsos")

@@ -12,15 +12,11 @@ from app.analytics.inputs import RebalanceInputs, RebalanceOptions
 from app.domain.account import AccountRules, GivenTarget
 from app.domain.enums import SecurityStatus
 from app.domain.models import ConstraintDefaults, Policy, PricingPack, Security
-from app.domain.rebalancing import TaxLot
+from tests.unit.rebalancing_builders import lot  # noqa: F401 - re-exported for the engine tests
 
 ASOF = date(2022, 12, 28)  # a Wednesday, NYSE open
 LOOSE = Policy(id="loose", name="no binding limit", min_quality_score=0.0, max_single_position_pct=1.0,
                max_sector_pct=1.0, max_tracking_error_pct=0.99, max_turnover_pct=2.0)
-
-
-def lot(lot_id: str, symbol: str, qty: str, basis: str, acquired: date) -> TaxLot:
-    return TaxLot(lot_id=lot_id, symbol=symbol, quantity=D(qty), cost_basis=D(basis), acquired=acquired)
 
 
 def history(prices: dict, asof: date = ASOF, days: int = 300, seed: int = 7) -> pd.DataFrame:

@@ -9,7 +9,6 @@ import pandas as pd
 
 from app.analytics.trade_path import solve_trade_path
 from app.analytics.universe import AccountLimits, build_universe
-
 from tests.unit.analytics_builders import synthetic_universe
 
 

@@ -14,7 +14,6 @@ from app.core.errors import InputError, NoRiskModelError
 from app.domain.enums import TradeAction
 from app.domain.models import Policy
 from app.domain.rebalancing import LotMethod, TaxRates, Transaction
-
 from tests.unit.engine_builders import cash_identity, lot, make_inputs
 
 SELL, BUY = TradeAction.SELL, TradeAction.BUY

@@ -208,7 +208,8 @@ async def _benchmark_of(session: AsyncSession, portfolio, target: GivenTarget | 
     from app.db.repositories import BenchmarkRepository
 
     if portfolio.benchmark_id:
-        return {s: float(w) for s, w in (await BenchmarkRepository(session).get(portfolio.benchmark_id)).weights.items()}
+        benchmark = await BenchmarkRepository(session).get(portfolio.benchmark_id)
+        return {s: float(w) for s, w in benchmark.weights.items()}
     total = float(sum(target.weights.values())) if target is not None else 0.0
     if total <= 0:
         raise DomainRefusal(f"portfolio {portfolio.id!r} has no benchmark; tracking error needs one")

@@ -1,18 +1,17 @@
-"""Tax lots with hand-computed answers: HIFO/FIFO choice, short-term gains avoided, harvest threshold,
-wash sales both ways, realised gains and tax to the cent."""
+"""Tax lots with hand-computed answers (pure functions of app.analytics.taxes): HIFO/FIFO choice, short-term
+gains avoided, harvest threshold, wash sales both ways, realised gains and tax to the cent. The same rules
+inside a whole rebalance are in test_engine_account_rules.py (the one engine)."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal as D
 
-from app.domain.enums import TradeAction
-from app.domain.rebalancing import HoldingTerm, LotMethod, TaxRates, TradePurpose, Transaction
 from app.analytics.taxes import find_harvests, holding_term, realised_gains, sell_from_lots
-from app.rebalancing import build_plan
 from app.analytics.taxes.wash_sale import buy_blocked, loss_sale_blocked
-
-from tests.unit.rebalancing_builders import ASOF, lot, make_inputs
+from app.domain.enums import TradeAction
+from app.domain.rebalancing import HoldingTerm, LotMethod, TaxRates, Transaction
+from tests.unit.rebalancing_builders import ASOF, lot
 
 RATES = TaxRates(short_term=D("0.37"), long_term=D("0.20"))
 LOTS = [
@@ -62,24 +61,6 @@ def test_short_term_gain_avoided_when_a_long_term_lot_serves() -> None:
     assert (g.long_term, g.tax_total) == (D("800.00"), D("160.00"))  # vs 500 x 37 % = 185.00 short-term
 
 
-def test_short_term_gain_avoided_when_another_name_serves() -> None:
-    # a 3,000 withdrawal from 100,000 held half in AAA (short-term gains) and half in BBB (long-term gains)
-    inputs = make_inputs(
-        target={"AAA": "0.5", "BBB": "0.5"}, holdings={"AAA": 500, "BBB": 500}, cash="0",
-        prices={"AAA": 100, "BBB": 100}, flow="-3000",
-        lots=[lot("A1", "AAA", "500", "60", date(2022, 10, 3)), lot("B1", "BBB", "500", "60", date(2020, 1, 2))],
-    )
-    plan = build_plan(inputs)
-    assert [(t.symbol, t.action) for t in plan.trades] == [("BBB", TradeAction.SELL)]
-    sell = plan.trades[0]
-    # 3,000 / (1 - 15 bps) = 3,004.51 -> 31 whole shares; proceeds 3,100.00, cost 5.00 + 4.65
-    assert sell.quantity == D("31") and sell.estimated_cost == D("9.65")
-    assert plan.cash_after == D("3090.35") and plan.cash_reserved == D("3000.00")
-    # 31 x (100 - 60) = 1,240.00 long-term, tax 248.00; nothing short-term
-    assert (plan.realised.short_term, plan.realised.long_term, plan.realised.tax_total) == (
-        D("0.00"), D("1240.00"), D("248.00"))
-
-
 def test_harvest_at_minus_3_1_pct_and_not_at_minus_2_9_pct() -> None:
     lots = [lot("X1", "XXX", "100", "100", date(2022, 1, 3))]
     kw = dict(lots=lots, threshold=D("0.03"), substitutes={"XXX": "YYY"}, sale_date=ASOF)
@@ -88,22 +69,6 @@ def test_harvest_at_minus_3_1_pct_and_not_at_minus_2_9_pct() -> None:
     assert found[0].loss_fraction == D("-0.031")
     none, _ = find_harvests(prices={"XXX": D("97.10"), "YYY": D("50")}, **kw)
     assert none == ()
-
-
-def test_harvest_in_a_plan_sells_the_lot_and_buys_the_substitute() -> None:
-    inputs = make_inputs(
-        target={"XXX": "0.5", "ZZZ": "0.5"}, holdings={"XXX": 500, "ZZZ": 500}, cash="0",
-        prices={"XXX": "96.90", "ZZZ": "96.90", "YYY": "50"}, substitutes={"XXX": "YYY"},
-        lots=[lot("X1", "XXX", "500", "100", date(2022, 1, 3)), lot("Z1", "ZZZ", "500", "90", date(2020, 1, 2))],
-    )
-    plan = build_plan(inputs)
-    by = {t.symbol: t for t in plan.trades}
-    assert by["XXX"].action is TradeAction.SELL and by["XXX"].purpose is TradePurpose.HARVEST
-    assert by["XXX"].quantity == D("500") and [l.lot_id for l in by["XXX"].lots] == ["X1"]
-    assert by["YYY"].action is TradeAction.BUY and by["YYY"].purpose is TradePurpose.HARVEST_SUBSTITUTE
-    # 500 x (96.90 - 100) = -1,550.00 short-term (held < 1 year)
-    assert plan.realised.short_term == D("-1550.00") and plan.realised.tax_total == D("0.00")
-    assert [t.action for t in plan.trades] == [TradeAction.SELL, TradeAction.BUY]  # sells first
 
 
 def test_wash_sale_blocked_both_ways() -> None:
@@ -116,22 +81,6 @@ def test_wash_sale_blocked_both_ways() -> None:
     # a loss sale 31 days after a buy is blocked; 32 days after, it is not
     assert loss_sale_blocked("XXX", on=ASOF, transactions=[recent_buy], lots=[]) is not None
     assert loss_sale_blocked("XXX", on=date(2022, 12, 29), transactions=[recent_buy], lots=[]) is None
-
-    # in a plan: XXX is far under target but was sold at a loss 27 days ago -> never bought
-    under = make_inputs(target={"XXX": "0.5", "ZZZ": "0.5"}, holdings={"ZZZ": 1000}, cash="0",
-                        prices={"XXX": 100, "ZZZ": 100}, transactions=[loss_sale])
-    plan = build_plan(under)
-    assert all(t.symbol != "XXX" for t in plan.trades)
-    assert any("wash sale" in s for s in plan.skipped)
-    # and a harvestable loss lot bought back within the window is not harvested (nor sold at a loss)
-    harvest = make_inputs(target={"XXX": "0.5", "ZZZ": "0.5"}, holdings={"XXX": 500, "ZZZ": 500}, cash="0",
-                          prices={"XXX": 90, "ZZZ": 90, "YYY": 50}, substitutes={"XXX": "YYY"}, transactions=[recent_buy],
-                          lots=[lot("X1", "XXX", "490", "100", date(2022, 1, 3)), lot("X2", "XXX", "10", "95", date(2022, 11, 27)),
-                                lot("Z1", "ZZZ", "500", "80", date(2020, 1, 2))])
-    plan = build_plan(harvest)
-    assert all(t.purpose is not TradePurpose.HARVEST for t in plan.trades)
-    assert all(s.gain >= 0 for t in plan.trades for s in t.lots)
-    assert any("wash sale" in s for s in plan.skipped)
 
 
 def test_realised_gain_and_tax_to_the_cent() -> None:
