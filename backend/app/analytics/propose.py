@@ -140,20 +140,24 @@ def prepare_universe(inputs: RebalanceInputs) -> tuple[Universe, AccountPlan | N
     return build_universe(**kw, account=limits), plan
 
 
-def estimate_run_risk(inputs: RebalanceInputs, universe: Universe) -> tuple[pd.DataFrame, RiskModel]:
-    """Returns over the lookback window and the run's risk model; :class:`NoRiskModelError` when none can be
-    estimated (the engine makes no covariance up)."""
-    opts = inputs.options
+def run_returns(inputs: RebalanceInputs, universe: Universe) -> pd.DataFrame:
+    """Daily returns over the lookback window; :class:`NoRiskModelError` when the pack cannot give them."""
     try:
-        rets = daily_returns(history=inputs.history, symbols=universe.symbols, asof=inputs.pack.asof_date,
-                             lookback_days=opts.lookback_days, pack_id=inputs.pack.id)
-        risk = estimate_risk_model(returns=rets, asof=inputs.pack.asof_date, cov_method=opts.cov_estimator,
-                                   mean_method=opts.mean_estimator)
-    except NoRiskModelError:
-        raise
+        return daily_returns(history=inputs.history, symbols=universe.symbols, asof=inputs.pack.asof_date,
+                             lookback_days=inputs.options.lookback_days)
     except InputError as exc:
         raise NoRiskModelError(str(exc), pricing_pack_id=inputs.pack.id) from exc
-    return rets, risk
+
+
+def run_risk_model(inputs: RebalanceInputs, rets: pd.DataFrame) -> RiskModel:
+    """The run's risk model (the one Σ that constrains and reports TE); :class:`NoRiskModelError` when none can
+    be estimated: the engine makes no covariance up."""
+    opts = inputs.options
+    try:
+        return estimate_risk_model(returns=rets, asof=inputs.pack.asof_date, cov_method=opts.cov_estimator,
+                                   mean_method=opts.mean_estimator)
+    except InputError as exc:
+        raise NoRiskModelError(str(exc), pricing_pack_id=inputs.pack.id) from exc
 
 
 def given_target(inputs: RebalanceInputs, universe: Universe, plan: AccountPlan | None) -> TargetWeights:
@@ -308,8 +312,9 @@ def build_proposal_timed(
     lap = _Laps()
     universe, plan = prepare_universe(inputs)
     lap("universe")
-    rets, risk = estimate_run_risk(inputs, universe)
+    rets = run_returns(inputs, universe)
     lap("returns")
+    risk = run_risk_model(inputs, rets)
     lap("risk_model")
     log.info("optimizer.returns.built", n_assets=universe.n, n_days=len(rets),
              first=str(rets.index[0].date()), last=str(rets.index[-1].date()))

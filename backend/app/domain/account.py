@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.models import ConstraintDefaults
 from app.domain.rebalancing import LotMethod, LotSale, RealisedGains, TaxLot, TaxRates, Transaction
 
 
@@ -38,7 +38,7 @@ class AccountRules(BaseModel):
     market_impact_bps: Decimal | None = Field(default=None, ge=0, description="bps of |value|; None: the defaults'")
     min_trade_value: Decimal | None = Field(default=None, ge=0, description="currency; None: the defaults'")
 
-    def costs_over(self, defaults: Any) -> Any:
+    def costs_over(self, defaults: ConstraintDefaults) -> ConstraintDefaults:
         """``defaults`` (ConstraintDefaults) with the account's own cost settings where it has them."""
         update = {k: v for k in ("commission_per_trade", "market_impact_bps", "min_trade_value")
                   if (v := getattr(self, k)) is not None}
