@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Mapping
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.agents.base import CapabilityArgs, context_pack
 from app.core.context import RequestCtx
@@ -60,6 +60,15 @@ class AllocationArgs(CapabilityArgs):
     forecasts: dict[str, float] | None = Field(default=None, description="symbol -> annual expected return")
     uncertainty: UncertaintySet = UncertaintySet.BOX
     uncertainty_confidence: float = Field(default=0.95, ge=0.5, lt=1)
+
+    @field_validator("min_weight", "min_position")
+    @classmethod
+    def _floor_below_cap(cls, value: float, info: ValidationInfo) -> float:
+        """A floor above the per-asset cap leaves no weight any name could take."""
+        cap = info.data.get("max_weight")
+        if cap is not None and value > cap:
+            raise ValueError(f"{info.field_name} {value:g} > max_weight {cap:g}: no name could be held between them")
+        return value
 
 
 class OptimizeArgs(AllocationArgs):

@@ -6,7 +6,8 @@ checked before anything is written, so a refused or failed call leaves the datab
 
 * ``rebalance.configure`` / ``rebalance.settings`` — store / read a portfolio's RebalanceSettings;
 * ``rebalance.set_approver`` / ``rebalance.approvers`` — who owns, or may approve, a portfolio's proposals;
-* ``rebalance.set_restricted`` / ``rebalance.restricted`` — symbols that may not be bought (replaces the list);
+* ``rebalance.set_restricted`` / ``rebalance.restricted`` — symbols that may not be bought (adds to the list;
+  ``replace=True`` replaces it);
 * ``rebalance.set_model`` / ``rebalance.model`` — a model portfolio's target weights on the context's pack;
 * ``rebalance.set_lots`` / ``rebalance.lots`` — a portfolio's tax lots (replaces them).
 
@@ -71,7 +72,9 @@ class SetApproverArgs(CapabilityArgs):
 
 class SetRestrictedArgs(CapabilityArgs):
     portfolio_id: PortfolioId
-    symbols: dict[Symbol, str] = Field(description="symbol -> reason; replaces the list ({} empties it)")
+    symbols: dict[Symbol, str] = Field(description="symbol -> reason, added to the list (a listed symbol's reason "
+                                                   "is updated)")
+    replace: bool = Field(default=False, description="the list becomes exactly `symbols` ({} empties it)")
 
 
 class ModelArgs(CapabilityArgs):
@@ -214,14 +217,16 @@ class RebalanceSetupCapabilities(Agent):
 
     @capability("rebalance.set_restricted", args=SetRestrictedArgs, result=RestrictedList)
     async def set_restricted(self, ctx: RequestCtx, args: SetRestrictedArgs) -> RestrictedList:
-        """Replace a portfolio's restricted symbols (never bought) with ``symbols`` (symbol -> reason)."""
+        """Add ``symbols`` (symbol -> reason) to a portfolio's restricted symbols (never bought), or with
+        ``replace`` make the list exactly ``symbols``. One transaction: a refused symbol changes nothing."""
         from app.db.repositories.rebalance_config import RebalanceConfigRepository
 
         async with self.session_factory() as session, session.begin():
             await _portfolio(session, args.portfolio_id)
             await _known_symbols(session, args.symbols, "the restricted list")
             config = RebalanceConfigRepository(session)
-            await config.set_restricted(args.portfolio_id, dict(args.symbols))
+            kept = {} if args.replace else await config.restricted_reasons(args.portfolio_id)
+            await config.set_restricted(args.portfolio_id, {**kept, **args.symbols})
             stored = await config.restricted_reasons(args.portfolio_id)
         log.info("rebalance.restricted.set", n_symbols=len(stored))
         return RestrictedList(portfolio_id=args.portfolio_id, symbols=stored)

@@ -28,13 +28,18 @@ def root(
     database_url: str | None = typer.Option(
         None, "--database-url", envvar="DATABASE_URL", help="SQLAlchemy URL (default: var/dawsos.sqlite3)."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="Logs on stderr (default: appended to DAWSOS_LOG_FILE, var/dawsos.log)."
+    ),
 ) -> None:
-    """Global options; configures logging once for every command."""
-    from app.core.logging import configure_logging
+    """Global options; configures logging once for every command (errors are one line on stderr; logs go
+    to the log file unless --verbose)."""
+    from app.core.logging import LogFile, configure_logging
 
     set_database_url(database_url)
     current = settings(database_url)
-    configure_logging(level=current.log_level, json=current.log_json)
+    sink = None if verbose else LogFile(current.log_file)
+    configure_logging(level=current.log_level, json=current.log_json, sink=sink)
 
 
 app.command("seed")(seed.seed)

@@ -47,7 +47,8 @@ def policies_show(
         async with bootstrap(settings()) as running:
             async with running.session_factory() as session:
                 repo = PolicyRepository(session)
-                return await repo.get(policy_id, version=version), await repo.versions(policy_id)
+                policy = await repo.get(policy_id, version=version)
+                return policy, [await repo.get(policy_id, version=v) for v in await repo.versions(policy_id)]
 
     policy, versions = run(body)
     if json_out:

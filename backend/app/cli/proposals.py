@@ -10,10 +10,19 @@ from typing import Any
 
 import typer
 
-from app.cli.common import JSON_OPTION, call_capability, emit
+from app.cli.common import JSON_OPTION, call_capability, emit, fail
 from app.cli.render import new_console, render_plan
 
 proposals_app = typer.Typer(help="Rebalance proposals: list, show, approve, reject.", no_args_is_help=True)
+
+
+def _acting_user(user: str) -> str:
+    """The ``--user`` of an approval or rejection: a user id, never blank (exit 2 when it is)."""
+    from app.core.errors import InputError
+
+    if not user.strip():
+        raise fail(InputError(f"--user: give the id of the user who acts, e.g. --user bob@example.com (value={user!r})"))
+    return user.strip()
 
 
 def _render_list(result: Any) -> None:
@@ -75,7 +84,7 @@ def proposals_approve(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Approve a proposal (owner or approver only; anyone else is refused, exit 3)."""
-    emit(call_capability("rebalance.approve", user, proposal_id=proposal_id, reason=reason), json_out, _render_one)
+    emit(call_capability("rebalance.approve", _acting_user(user), proposal_id=proposal_id, reason=reason), json_out, _render_one)
 
 
 @proposals_app.command("reject")
@@ -86,7 +95,7 @@ def proposals_reject(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Reject a proposal (owner or approver only; anyone else is refused, exit 3)."""
-    emit(call_capability("rebalance.reject", user, proposal_id=proposal_id, reason=reason), json_out, _render_one)
+    emit(call_capability("rebalance.reject", _acting_user(user), proposal_id=proposal_id, reason=reason), json_out, _render_one)
 
 
 def history(portfolio: str = typer.Argument(..., help="Portfolio id."),

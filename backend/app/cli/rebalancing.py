@@ -176,21 +176,27 @@ def restricted_set(
     file: Path | None = typer.Option(None, "--file", help='JSON: {"symbols": {"XOM": "reason", ...}}; {} empties.'),
     symbols: list[str] = typer.Option([], "--symbol", help="Restricted symbol (repeatable)."),
     reasons: list[str] = typer.Option([], "--reason", help="Why (repeatable: one per --symbol, in order)."),
+    replace: bool = typer.Option(False, "--replace", help="Replace the whole list instead of adding to it."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Replace a portfolio's restricted symbols (from --file, or repeated --symbol/--reason)."""
+    """Add restricted symbols to a portfolio (from --file, or repeated --symbol/--reason); --replace replaces
+    the whole list."""
     from app.agents.rebalancing_setup import SetRestrictedArgs
     from app.core.errors import InputError
 
-    if (file is None) == (not symbols):
-        raise fail(InputError("give either --file FILE.json or --symbol SYMBOL (repeatable), not both"))
+    if file is None and not symbols:
+        raise fail(InputError("no symbols given: add them with --symbol SYMBOL [--reason WHY] (repeatable) or "
+                              '--file FILE.json ({"symbols": {"XOM": "why"}}); --replace --file with {} empties the list'))
+    if file is not None and symbols:
+        raise fail(InputError("give the symbols with --symbol or with --file, not both"))
     if file is not None:
         given = _args_from_file(file, SetRestrictedArgs, portfolio_id=portfolio).symbols
     else:
         if reasons and len(reasons) != len(symbols):
             raise fail(InputError(f"--reason: give one per --symbol ({len(symbols)}) or none (got {len(reasons)})"))
         given = dict(zip(symbols, reasons or [""] * len(symbols)))
-    emit(call_capability("rebalance.set_restricted", portfolio_id=portfolio, symbols=given), json_out, _render_restricted)
+    emit(call_capability("rebalance.set_restricted", portfolio_id=portfolio, symbols=given, replace=replace),
+         json_out, _render_restricted)
 
 
 @model_app.command("show")

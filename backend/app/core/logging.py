@@ -2,32 +2,62 @@
 
 Context (request_id, capability, pricing_pack_id, portfolio_id) is bound through
 ``structlog.contextvars`` so lines logged deep in analytics carry it, per task.
-Logs go to stderr: stdout belongs to the command's output (``--json`` prints one document).
+Logs go to a sink: stderr by default (stdout belongs to the command's output: ``--json`` prints one
+document). The command line passes a :class:`LogFile` instead, so a failed command's stderr holds only its
+one error line; ``dawsos --verbose`` sends the logs to stderr.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
+from typing import TextIO
 
 import structlog
 
 _configured = False
 
 
-def configure_logging(*, level: str = "WARNING", json: bool | None = None, force: bool = False) -> None:
-    """Configure structlog and stdlib logging. ``json=None`` means: JSON unless stderr is a TTY."""
+class LogFile:
+    """A log file opened (and its folder made) on the first line written: a command that logs nothing
+    creates nothing. Lines are appended, one JSON object each."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._handle: TextIO | None = None
+
+    def write(self, text: str) -> int:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("a", encoding="utf-8")
+        return self._handle.write(text)
+
+    def flush(self) -> None:
+        if self._handle is not None:
+            self._handle.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+def configure_logging(
+    *, level: str = "WARNING", json: bool | None = None, force: bool = False, sink: "TextIO | LogFile | None" = None
+) -> None:
+    """Configure structlog and stdlib logging, writing to ``sink`` (default stderr). ``json=None`` means:
+    JSON unless the sink is a TTY."""
     global _configured
     if _configured and not force:
         return
-    use_json = (not sys.stderr.isatty()) if json is None else json
+    out = sink if sink is not None else sys.stderr
+    use_json = (not out.isatty()) if json is None else json
     numeric_level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
     if not isinstance(numeric_level, int):
         numeric_level = logging.WARNING
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(sort_keys=True)
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     structlog.configure(
         processors=[
@@ -39,7 +69,7 @@ def configure_logging(*, level: str = "WARNING", json: bool | None = None, force
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=out),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     _configured = True

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="WARNING", alias="DAWSOS_LOG_LEVEL")
     log_json: bool | None = Field(default=None, alias="DAWSOS_LOG_JSON")
     sql_echo: bool = Field(default=False, alias="DAWSOS_SQL_ECHO")
+    log_file: Path = Field(default=Path("var") / "dawsos.log", alias="DAWSOS_LOG_FILE",
+                           description="where the command line's logs go (JSON lines) unless --verbose")
 
     @field_validator("database_url")
     @classmethod

@@ -73,7 +73,8 @@ def validate_arguments(spec: CapabilitySpec, args: dict[str, Any]) -> BaseModel:
             elif err["type"] == "missing":
                 problems.append(f"missing argument {loc!r}")
             else:
-                problems.append(f"argument {loc!r}: {err['msg']} (value={_shown(err.get('input'))})")
+                msg = err["msg"].removeprefix("Value error, ")
+                problems.append(f"argument {loc!r}: {msg} (value={_shown(err.get('input'))})")
         raise ArgumentError(f"{spec.name}: " + "; ".join(problems)) from None
 
 

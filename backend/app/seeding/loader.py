@@ -108,6 +108,10 @@ def read_json(path: Path, name: str, *, error: type[JsonFileError] = SeedFileErr
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(name, "", f"file not found in {path.parent}") from None
+    except IsADirectoryError:
+        raise error(name, "", "is a folder, not a JSON file") from None
+    except PermissionError:
+        raise error(name, "", "permission denied") from None
     except UnicodeDecodeError as exc:
         raise error(name, "", f"not UTF-8 text ({exc.reason})") from None
     try:
