@@ -34,7 +34,8 @@ def history(prices: dict, asof: date = ASOF, days: int = 300, seed: int = 7) -> 
 
 def make_inputs(*, target: dict, holdings: dict, cash: str, prices: dict, asof: date = ASOF, halted=(),
                 policy: Policy = LOOSE, min_trade_value: str = "100", commission: str = "5.00",
-                history_days: int = 300, **rules) -> RebalanceInputs:  # noqa: ANN001, ANN003
+                history_days: int = 300, options: RebalanceOptions | None = None,
+                **rules) -> RebalanceInputs:  # noqa: ANN001, ANN003
     """Inputs of one rebalance toward ``target`` (a given model target) with the account ``rules``
     (keywords of :class:`AccountRules`); the benchmark is the target, normalised."""
     prices = {s: D(str(p)) for s, p in prices.items()}
@@ -51,7 +52,7 @@ def make_inputs(*, target: dict, holdings: dict, cash: str, prices: dict, asof: 
         holdings={s: D(str(q)) for s, q in holdings.items()}, cash=D(cash), policy=policy,
         defaults=ConstraintDefaults(commission_per_trade=D(commission), market_impact_bps=D("15"),
                                     min_trade_value=D(min_trade_value), risk_free_rate=0.0, annualization_factor=252),
-        options=RebalanceOptions(lookback_days=250), account=AccountRules(**rules),
+        options=options or RebalanceOptions(lookback_days=250), account=AccountRules(**rules),
         target=GivenTarget(id="M", weights=weights),
     )
 

@@ -81,9 +81,15 @@ def check_proposal(inputs: RebalanceInputs, prop: RebalanceProposal, *, cov_tol:
     ann = inputs.defaults.annualization_factor
     te = lambda w: float(np.sqrt(max((w - b) @ cov @ (w - b), 0) * ann))
     lines = {c.name: c for c in prop.constraints}
-    assert set(lines) == {"long_only", "no_margin", "halted_untouched", "no_buys_below_min_quality",
-                          "forced_exits", "max_single_position", "max_sector", "max_turnover",
-                          "max_tracking_error"}
+    assert [c.name for c in prop.constraints] == [
+        "long_only", "no_margin", "halted_untouched", "no_buys_below_min_quality", "forced_exits",
+        "max_single_position", "max_sector", "reinvestment", "max_turnover", "max_tracking_error"]
+    # every line carries its direction; no_margin (cash after >= 0) is the one floor
+    assert {c.name: c.sense.value for c in prop.constraints} == {
+        name: ("min" if name == "no_margin" else "max") for name in lines}
+    for c in prop.constraints:  # a consumer checks a plain numeric line by its sense alone
+        if c.name in ("no_margin", "max_turnover") and c.limit is not None:
+            assert c.satisfied == (c.after >= c.limit if c.sense.value == "min" else c.after <= c.limit), c
     assert lines["long_only"].satisfied and lines["long_only"].after == 0
     assert lines["no_margin"].satisfied and lines["no_margin"].after == cash
     assert lines["halted_untouched"].satisfied and lines["no_buys_below_min_quality"].satisfied
@@ -119,6 +125,17 @@ def check_proposal(inputs: RebalanceInputs, prop: RebalanceProposal, *, cov_tol:
     ln = lines["max_sector"]
     assert ln.satisfied == sec_ok and ln.after == pct2(max(sec_w1)) and ln.before == pct2(max(sec_w0))
 
+    ln = lines["reinvestment"]
+    assert ln.before == Decimal(inputs.cash) and ln.after == cash
+    if inputs.options.reinvest_proceeds:
+        assert ln.limit is not None and ln.limit >= Decimal(inputs.cash)
+        dearest_lot = max((Decimal(inputs.securities[s].lot_size) * price[s] for s in symbols
+                           if s not in halted and s not in below), default=Decimal(0))
+        # whole shares: one lot of the dearest buyable name plus 0.05 % of the value before
+        assert ln.satisfied == (cash <= ln.limit + dearest_lot + Decimal("0.0005") * V0), (ln, cash)
+    else:
+        assert ln.limit is None and ln.satisfied
+
     to = traded_value / V0
     ln = lines["max_turnover"]
     assert ln.after == pct2(to) and prop.summary.turnover_pct == pct2(to)
@@ -133,3 +150,34 @@ def check_proposal(inputs: RebalanceInputs, prop: RebalanceProposal, *, cov_tol:
     assert prop.summary.all_constraints_satisfied == all(c.satisfied for c in prop.constraints)
     return {"te_after": te1, "te_before": te0, "turnover": float(to), "w_after": dict(zip(symbols, w1)),
             "cash_after": cash, "V_after": V1, "V_before": V0, "after_shares": after}
+
+
+def max_sharpe_oracle(inputs: RebalanceInputs) -> tuple[float, dict[str, float]]:
+    """``(Sharpe, weights)`` of the long-only, fully invested max-Sharpe portfolio of the names the policy may
+    hold (rated, quality ≥ min, not halted) under its single and sector caps, solved here in plain cvxpy
+    (Charnes–Cooper: ``min yᵀΣy`` s.t. ``(μ − rf)ᵀy = 1``, caps scaled by ``Σy``) on moments computed here
+    from the price history (simple daily returns, sample mean and covariance, annualised)."""
+    import cvxpy as cp
+
+    pol, ann = inputs.policy, inputs.defaults.annualization_factor
+    symbols = sorted(
+        s for s in set(inputs.benchmark) | set(inputs.holdings)
+        if inputs.quality.get(s) is not None and inputs.quality[s] >= pol.min_quality_score
+        and inputs.securities[s].status is not SecurityStatus.HALTED
+    )
+    h = inputs.history.loc[inputs.history.index <= pd.Timestamp(inputs.pack.asof_date), symbols]
+    closes = h.iloc[-(inputs.options.lookback_days + 1):].to_numpy(float)
+    rets = closes[1:] / closes[:-1] - 1
+    mu = rets.mean(axis=0) * ann
+    cov = np.atleast_2d(np.cov(rets, rowvar=False)) * ann
+    rf = inputs.defaults.risk_free_rate
+    y = cp.Variable(len(symbols), nonneg=True)
+    kappa = cp.sum(y)
+    cons = [(mu - rf) @ y == 1, y <= pol.max_single_position_pct * kappa]
+    for sector in sorted({inputs.securities[s].sector for s in symbols}):
+        mask = np.array([inputs.securities[s].sector == sector for s in symbols], dtype=float)
+        cons.append(mask @ y <= pol.max_sector_pct * kappa)
+    cp.Problem(cp.Minimize(cp.quad_form(y, cp.psd_wrap(cov))), cons).solve(solver="CLARABEL")
+    w = np.asarray(y.value, float) / float(np.sum(y.value))
+    sharpe = float((mu @ w - rf) / np.sqrt(w @ cov @ w))
+    return sharpe, dict(zip(symbols, w))

@@ -19,7 +19,8 @@ import pytest
 
 from analytics_builders import synthetic_universe as _setup
 from app.analytics.target import _psd_sqrtm_for, _riskfolio_uses_root_transposed, solve_target
-from app.analytics.trade_path import _Reduced, solve_trade_path
+from app.analytics.trade_path import PathObjective, _Reduced, solve_trade_path
+from app.domain.enums import ObjectiveMode
 
 def test_reduced_risk_terms_equal_the_full_quadratic_form():
     universe, model, _ = _setup()
@@ -161,8 +162,11 @@ def _reachable(n: int = 240, seed: int = 4):
     """A universe above the path's working-set threshold whose policy limits are reachable (direct attempt)."""
     universe, model, policy = _setup(n=n, seed=seed, te=0.2, max_single=0.05)
     target = pd.Series(np.where(universe.buyable, 1.0 / universe.buyable.sum(), 0.0), index=list(universe.symbols))
+    # cost-aware with λ = 1 (TE² + impact cost): an objective that leaves most names untraded, so that working
+    # sets are small (the closest mode moves every name of this equal-weight target a little)
     kw = dict(universe=universe, risk_model=model, target=target, max_turnover=0.5,
-              max_tracking_error=policy.max_tracking_error_pct, market_impact_bps=15.0, commission_per_trade=5.0)
+              max_tracking_error=policy.max_tracking_error_pct, market_impact_bps=15.0, commission_per_trade=5.0,
+              objective=PathObjective(mode=ObjectiveMode.COST_AWARE, te_aversion=1.0))
     return universe, model, kw
 
 
@@ -171,11 +175,11 @@ def test_direct_attempt_on_a_certified_working_set_equals_the_solve_over_every_n
 
     universe, model, kw = _reachable()
     fast = solve_trade_path(**kw)
-    note = fast.statuses.get("c_direct_working_set", "")
+    note = fast.notes.get("c_direct_working_set", "")
     assert fast.statuses["c_direct"] == "optimal" and "certified relative gap" in note, fast.statuses
     monkeypatch.setattr(trade_path, "PATH_WORKING_SET_MIN", 10**9)
     full = solve_trade_path(**kw)
-    assert "c_direct_working_set" not in full.statuses
+    assert "c_direct_working_set" not in full.notes
     np.testing.assert_allclose(fast.weights.to_numpy(), full.weights.to_numpy(), atol=2e-5)
     assert fast.turnover <= 0.5 + 1e-7
     te = np.sqrt((fast.weights.to_numpy() - universe.bench) @ model.cov @ (fast.weights.to_numpy() - universe.bench)
@@ -189,49 +193,55 @@ def test_uncertified_working_set_falls_back_to_every_name(monkeypatch):
     _, _, kw = _reachable()
     monkeypatch.setattr(trade_path, "PATH_CERTIFY_REL_GAP", -1.0)
     tried = solve_trade_path(**kw)
-    assert "solved over every buyable name" in tried.statuses["c_direct_working_set"]
+    assert "solved over every buyable name" in tried.notes["c_direct_working_set"]
     monkeypatch.setattr(trade_path, "PATH_WORKING_SET_MIN", 10**9)
     full = solve_trade_path(**kw)
     np.testing.assert_array_equal(tried.weights.to_numpy(), full.weights.to_numpy())
 
 
 def test_path_certificate_bounds_the_suboptimality_of_a_restricted_answer(monkeypatch):
-    """A working set far too small: its answer is feasible but worse, and f(w) − f* <= gap (relative x f)."""
+    """A working set far too small: its answer is feasible but worse, and f(w) − f* <= gap (both objectives)."""
     import cvxpy as cp
 
     import app.analytics.trade_path as trade_path
-    from app.analytics.trade_path import _certify_toward_target, _Problem, _Reduced, _reserve_and_floor, _solve
+    from app.analytics.trade_path import (RIDGE, PathObjective, _certify_toward_target, _Problem, _Reduced,
+                                          _reserve_and_floor, _solve)
+    from app.domain.enums import ObjectiveMode
 
     universe, model, kw = _reachable(n=200, seed=6)
     monkeypatch.setattr(trade_path, "PATH_WORKING_SET_MIN", 10**9)
-    full = solve_trade_path(**kw)  # reference f*: the same problem with every name free
     red = _Reduced(universe, model.cov, 252)
     t = kw["target"].to_numpy()
     ct, cb = red.centre(t), red.centre(universe.bench)
-    kappa, cost = 15.0 / 1e4, 15.0 / 1e4
-
-    def objective_value(w, to):
-        wb = w[red.B]
-        r = red.G @ wb - ct[0]
-        return float(r @ r + ct[1] ** 2 + cost * to + 1e-6 * np.sum((wb - t[red.B]) ** 2))
-
-    f_star = objective_value(full.weights.to_numpy(), full.turnover)
+    kappa = 15.0 / 1e4
+    reserve, floor = _reserve_and_floor(universe, commission_per_trade=5.0, kappa=kappa)
     buy = np.asarray(universe.buyable)
     free = np.zeros(universe.n, dtype=bool)
     free[np.flatnonzero(buy)[:40]] = True
     red_s = _Reduced(universe, model.cov, 252, free=free)
-    reserve, floor = _reserve_and_floor(universe, commission_per_trade=5.0, kappa=kappa)
-    p = _Problem(cp, universe, red_s, impact=kappa, reserve=reserve, floor=floor)
     cts, cbs = red_s.centre(t), red_s.centre(universe.bench)
-    st = _solve(cp, cp.Minimize(p.risk_distance_sq(cts) + cost * p.to + 1e-6 * cp.sum_squares(p.w - t[red_s.B])),
-                p.constraints + [p.to <= 0.5, p.te(cbs) <= kw["max_tracking_error"] * 0.995], "c", {}, problem=p)
-    assert st.solved
-    w = red_s.full(np.asarray(p.w.value).reshape(-1))
-    f_w = objective_value(w, float(p.to.value))
-    p_lp = _Problem(cp, universe, red, impact=kappa, reserve=reserve, floor=floor, with_risk=False)
-    rel, w_lp = _certify_toward_target(cp, p_lp, red, w=w, to=float(p.to.value), t=t, c_target=ct, c_bench=cb,
-                                       cost=cost, to_bound=0.5, te_bound=kw["max_tracking_error"] * 0.995,
-                                       options={})
-    assert f_w > f_star * (1 + 1e-4)  # the small set really is worse
-    assert f_w - f_star <= rel * f_w * (1 + 1e-6) + 1e-12
-    assert w_lp is not None and (np.abs(w_lp - universe.w0)[buy & ~free] > 1e-9).any()  # it names new names
+    for objective in (PathObjective(), PathObjective(mode=ObjectiveMode.COST_AWARE, te_aversion=10.0)):
+        full = solve_trade_path(**{**kw, "objective": objective})  # reference f*: the same problem, every name free
+        lam, mu = objective.risk_weight, objective.turnover_weight(kappa, 0.5 - full.min_turnover_needed)
+
+        def objective_value(w, to):
+            wb = w[red.B]
+            r = red.G @ wb - ct[0]
+            return float(lam * (r @ r + ct[1] ** 2) + mu * to + RIDGE * np.sum((wb - t[red.B]) ** 2))
+
+        f_star = objective_value(full.weights.to_numpy(), full.turnover)
+        p = _Problem(cp, universe, red_s, impact=kappa, reserve=reserve, floor=floor)
+        st = _solve(cp, cp.Minimize(lam * p.risk_distance_sq(cts) + mu * p.to
+                                    + RIDGE * cp.sum_squares(p.w - t[red_s.B])),
+                    p.constraints + [p.to <= 0.5, p.te(cbs) <= kw["max_tracking_error"] * 0.995], "c", {}, problem=p)
+        assert st.solved
+        w = red_s.full(np.asarray(p.w.value).reshape(-1))
+        f_w = objective_value(w, float(p.to.value))
+        p_lp = _Problem(cp, universe, red, impact=kappa, reserve=reserve, floor=floor, with_risk=False)
+        cert = _certify_toward_target(cp, p_lp, red, w=w, to=float(p.to.value), t=t, c_target=ct, c_bench=cb,
+                                      risk_weight=lam, turnover_weight=mu, to_bound=0.5,
+                                      te_bound=kw["max_tracking_error"] * 0.995, options={})
+        assert cert.value == pytest.approx(f_w, rel=1e-9)
+        assert f_w > f_star * (1 + 1e-4)  # the small set really is worse
+        assert f_w - f_star <= cert.gap * (1 + 1e-6) + 1e-12 and not cert.accepted()
+        assert cert.lp_weights is not None and (np.abs(cert.lp_weights - universe.w0)[buy & ~free] > 1e-9).any()

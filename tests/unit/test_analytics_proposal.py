@@ -43,7 +43,8 @@ def test_p1_quality_focused_forced_exit_caps_and_reinvestment(p1_quality):
     assert lines["max_single_position"].satisfied and lines["max_sector"].satisfied
     to = lines["max_turnover"]
     assert not to.satisfied and to.after > 100
-    assert "forced exits and caps need ≈" in to.detail and "% > 20.00 %" in to.detail
+    assert "forced exits and caps need " in to.detail and "% > 20.00 %" in to.detail
+    assert "in sales; reinvesting the proceeds adds " in to.detail
     assert float(prop.metadata["trade_path"]["min_turnover_needed_pct"]) > 150
     assert not prop.summary.all_constraints_satisfied
 

@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from app.analytics.inputs import RebalanceOptions
 from app.analytics.propose import build_proposal
 from app.core.errors import InputError, NoRiskModelError
 from app.domain.enums import TradeAction
@@ -129,10 +130,13 @@ def test_a_sale_takes_its_lots_by_the_account_method(method, specific, first) ->
 
 
 def test_short_term_gain_avoided_when_another_name_serves() -> None:
-    # a 3,000 withdrawal from 100,000 held half in AAA (short-term gains) and half in BBB (long-term gains)
+    # a 3,000 withdrawal from 100,000 held half in AAA (short-term gains) and half in BBB (long-term gains);
+    # cost-aware mode (λ·TE² + costs + taxes): the closest mode would sell both halves alike (taxes only
+    # break ties there, and selling one name moves further from the 50/50 target)
     p = build_proposal(make_inputs(
         target={"AAA": "0.5", "BBB": "0.5"}, holdings={"AAA": 500, "BBB": 500}, cash="0",
         prices={"AAA": 100, "BBB": 100}, withdrawal=D("3000"),
+        options=RebalanceOptions(lookback_days=250, objective_mode="cost_aware"),
         lots=(lot("A1", "AAA", "500", "60", date(2022, 10, 3)), lot("B1", "BBB", "500", "60", date(2020, 1, 2)))))
     assert [(t.symbol, t.action) for t in p.trades] == [("BBB", SELL)]
     assert p.account.withdrawal_reserved == D("3000.00")

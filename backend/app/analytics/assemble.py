@@ -14,7 +14,7 @@ from app.analytics.universe import Universe
 from app.core.decimals import ZERO, money, pct, ratio, strip_zeros
 from app.domain.account import AccountNote, AccountOutcome, HarvestRecord
 from app.domain.enums import TradeAction
-from app.domain.proposal import ConstraintLine, ProposalSummary, ProposedTrade
+from app.domain.proposal import ConstraintLine, ConstraintSense, ProposalSummary, ProposedTrade
 
 
 def rationale(line: TradeLine, universe: Universe, inputs: RebalanceInputs, after_w: float) -> str:
@@ -77,7 +77,7 @@ def blocked_buys_line(tl: TradeList, universe: Universe) -> ConstraintLine:
     """Structural: nothing the account may not buy (restricted, wash sale, harvested) is bought."""
     bad = [t.symbol for t in tl.trades if t.action is TradeAction.BUY and t.symbol in universe.account.no_buy]
     return ConstraintLine(
-        name="no_buys_blocked_for_account", unit="count", limit=Decimal(0), before=None, after=Decimal(len(bad)),
+        name="no_buys_blocked_for_account", sense=ConstraintSense.MAX, unit="count", limit=Decimal(0), before=None, after=Decimal(len(bad)),
         satisfied=not bad, binding=False, detail="" if not bad else "bought although blocked: " + ", ".join(bad))
 
 

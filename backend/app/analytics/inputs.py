@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.account import AccountRules, GivenTarget
-from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure
+from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, ObjectiveMode, RiskMeasure
 from app.domain.bounds import MIN_LOOKBACK_DAYS
 from app.domain.models import ConstraintDefaults, Policy, PricingPack, Security
 
@@ -30,7 +30,17 @@ class RebalanceOptions(BaseModel):
     cov_estimator: CovEstimator = CovEstimator.HIST
     mean_estimator: MeanEstimator = MeanEstimator.HIST
     risk_aversion: float = Field(default=2.0, gt=0, description="Utility objective's lambda")
-    cost_weight: float = Field(default=1.0, ge=0, description="weight of trading cost in the trade-path objective")
+    objective_mode: ObjectiveMode = Field(
+        default=ObjectiveMode.CLOSEST,
+        description="trade-path objective: closest (TE² to target, costs break ties) or cost_aware",
+    )
+    te_aversion: float = Field(
+        default=10.0, gt=0, le=1e6,
+        description="λ of cost_aware mode: λ·TE²_to_target + costs, both fractions of the portfolio value",
+    )
+    reinvest_proceeds: bool = Field(
+        default=True, description="hierarchy level 4: sale proceeds are reinvested (cash does not rise)"
+    )
 
 
 @dataclass(frozen=True)

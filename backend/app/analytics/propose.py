@@ -25,18 +25,19 @@ from app.analytics.account import AccountPlan, plan_account
 from app.analytics.assemble import account_outcome, blocked_buys_line, proposed_trades, summary_of
 from app.analytics.estimators import RiskModel, estimate_risk_model
 from app.analytics.inputs import RebalanceInputs
-from app.analytics.metrics import portfolio_metrics
+from app.analytics.metrics import PortfolioMetrics, objective_record, portfolio_metrics
 from app.analytics.report import build_constraint_report
 from app.analytics.returns import daily_returns
 from app.analytics.target import TargetWeights, solve_target
-from app.analytics.trade_path import SOLVER, TradePath, solve_trade_path
+from app.analytics.solver_kit import SOLVER
+from app.analytics.trade_path import PathObjective, TradePath, solve_trade_path
 from app.analytics.trades import TradeList, assign_lots, build_trades, sell_tax
 from app.analytics.universe import Universe, build_universe
 from app.core.decimals import pct, strip_zeros, to_decimal
 from app.core.errors import InfeasiblePolicyError, InputError, NoRiskModelError
 from app.domain.account import AccountRules
 from app.domain.canonical import sha256_hex
-from app.domain.enums import SecurityStatus
+from app.domain.enums import ObjectiveMode, SecurityStatus
 from app.domain.proposal import RebalanceProposal
 
 STAGES = ("universe", "returns", "risk_model", "target", "trade_path", "trades", "report")
@@ -197,8 +198,10 @@ def trade_toward(inputs: RebalanceInputs, universe: Universe, risk: RiskModel, t
     return solve_trade_path(
         universe=universe, risk_model=risk, target=target.weights, max_turnover=pol.max_turnover_pct,
         max_tracking_error=pol.max_tracking_error_pct, market_impact_bps=float(dft.market_impact_bps),
-        commission_per_trade=float(dft.commission_per_trade), cost_weight=inputs.options.cost_weight,
-        annualization=dft.annualization_factor, sell_tax=None if plan is None else sell_tax(universe, plan),
+        commission_per_trade=float(dft.commission_per_trade), annualization=dft.annualization_factor,
+        objective=PathObjective(mode=inputs.options.objective_mode, te_aversion=inputs.options.te_aversion),
+        reinvest_proceeds=inputs.options.reinvest_proceeds,
+        sell_tax=None if plan is None else sell_tax(universe, plan),
     )
 
 
@@ -216,7 +219,7 @@ def whole_shares(inputs: RebalanceInputs, universe: Universe, path: TradePath, p
 
 
 def _metadata(inputs: RebalanceInputs, universe: Universe, rets: pd.DataFrame, risk: RiskModel,
-              target: TargetWeights, path: TradePath) -> dict[str, Any]:
+              target: TargetWeights, path: TradePath, objective: dict[str, Any]) -> dict[str, Any]:
     opts = inputs.options
     meta: dict[str, Any] = {
         "engine_version": ENGINE_VERSION, "solver": SOLVER, "riskfolio_version": _version("riskfolio-lib"),
@@ -232,8 +235,9 @@ def _metadata(inputs: RebalanceInputs, universe: Universe, rets: pd.DataFrame, r
             "target": {"solver": target.solver, "status": target.status, "objective": target.objective,
                        "te_constrained": target.te_constrained,
                        **({"working_set": target.working_set} if target.working_set else {})},
-            "trade_path": dict(sorted(path.statuses.items())),
+            "trade_path": dict(sorted({**path.statuses, **path.notes}.items())),
         },
+        "objective": objective,
         "trade_path": {
             "turnover_bound_pct": _pct_str(path.turnover_bound), "te_bound_pct": _pct_str(path.te_bound),
             "min_turnover_needed_pct": _pct_str(path.min_turnover_needed),
@@ -243,6 +247,19 @@ def _metadata(inputs: RebalanceInputs, universe: Universe, rets: pd.DataFrame, r
         },
     }
     return meta
+
+
+def _objective(inputs: RebalanceInputs, universe: Universe, risk: RiskModel, target: TargetWeights, tl: TradeList,
+               after: PortfolioMetrics) -> dict[str, Any]:
+    """The trade path's objective (mode, λ, value) recomputed from the final trades."""
+    opts = inputs.options
+    return objective_record(
+        mode=opts.objective_mode.value,
+        te_aversion=opts.te_aversion if opts.objective_mode is ObjectiveMode.COST_AWARE else None,
+        weights_after=after.weights, target=target.weights.reindex(list(universe.symbols)).fillna(0.0).to_numpy(),
+        cov=risk.cov, total_cost=tl.total_cost, value_before=universe.value,
+        annualization=inputs.defaults.annualization_factor,
+    )
 
 
 def assemble_proposal(inputs: RebalanceInputs, *, universe: Universe, plan: AccountPlan | None, rets: pd.DataFrame,
@@ -263,7 +280,7 @@ def assemble_proposal(inputs: RebalanceInputs, *, universe: Universe, plan: Acco
     if plan is not None:
         lines = (*lines, blocked_buys_line(tl, universe))
         outcome = account_outcome(tl, plan, universe, notes, inputs.target.id if inputs.target else None)
-    warnings = (*universe.warnings, *risk.warnings, *target.warnings, *path.warnings, *(str(w) for w in tl.warnings),
+    warnings = (*universe.warnings, *risk.warnings, *target.warnings, *map(str, path.warnings), *map(str, tl.warnings),
                 *(f"dropped {d}" for d in tl.dropped), *(str(n) for n in notes))
     return RebalanceProposal(
         proposal_id=proposal_id_for(inputs, universe), portfolio_id=inputs.portfolio_id, policy_id=pol.id,
@@ -272,7 +289,8 @@ def assemble_proposal(inputs: RebalanceInputs, *, universe: Universe, plan: Acco
         trades=proposed_trades(tl, universe, inputs, before, after),
         summary=summary_of(tl, universe, before, after, lines), constraints=lines, warnings=tuple(warnings),
         target_weights={s: pct(float(w)) for s, w in target.weights.items() if pct(float(w)) != 0},
-        metadata=_metadata(inputs, universe, rets, risk, target, path), account=outcome,
+        metadata=_metadata(inputs, universe, rets, risk, target, path, _objective(inputs, universe, risk, target, tl, after)),
+        account=outcome,
     )
 
 
@@ -327,7 +345,8 @@ def build_proposal_timed(
     lap("trade_path")
     log.info("optimizer.trade_path.solved", turnover=round(path.turnover, 6),
              turnover_bound=round(path.turnover_bound, 6), te_bound=round(path.te_bound, 6),
-             min_turnover_needed=_round6(path.min_turnover_needed), statuses=path.statuses)
+             min_turnover_needed=_round6(path.min_turnover_needed),
+             statuses={k: v.value for k, v in path.statuses.items()})
     tl = whole_shares(inputs, universe, path, plan)
     lap("trades")
     log.info("optimizer.trades.built", n_trades=len(tl.trades), cash_after=str(tl.cash_after),

@@ -37,14 +37,12 @@ import pandas as pd
 from app.core.quiet import quiet
 from app.analytics.estimators import RiskModel
 from app.analytics.riskfolio_map import TARGET_MODELS, riskfolio_code
-from app.analytics.trade_path import clarabel_options
+from app.analytics.solver_kit import SOLVER, WEIGHT_EPS, clarabel_options
 from app.analytics.universe import Universe
 from app.analytics.working_set import CERTIFIABLE, MAX_ROUNDS, Polytope, certify, first_working_set, grow
 from app.core.errors import InputError, SolverError
 from app.domain.enums import Model, Objective, RiskMeasure
 
-SOLVER = "CLARABEL"
-WEIGHT_EPS = 1e-9
 #: Riskfolio's own TE constraint is passed only up to this many names (it doubles the dense part)
 RISKFOLIO_TE_MAX_ASSETS = 150
 #: above this many names a Classic mean-variance target (Sharpe, MinRisk, Utility) is solved on certified

@@ -1,38 +1,56 @@
 """The trade path: from current weights ``w0`` toward the target ``t`` under the constraint hierarchy.
 
-All problems are convex (cvxpy, solver CLARABEL pinned, status checked) over the universe's post-trade
-weights ``w`` (fractions of the portfolio value *before* trading). With ``TO = Σ|w − w0|`` (turnover),
-``κ = market_impact_bps / 10⁴`` and ``r`` a commission reserve (commission × tradable names / value):
+All problems are convex (cvxpy, solver :data:`~app.analytics.solver_kit.SOLVER` pinned, status checked) over
+the universe's post-trade weights ``w`` (fractions of the portfolio value *before* trading). With
+``TO = Σ|w − w0|`` (turnover), ``κ = market_impact_bps / 10⁴`` and ``r`` a commission reserve (commission ×
+tradable names / value):
 
-hard, always (DESIGN levels 1–3)
+hard, always (DESIGN levels 1–4)
     ``w ≥ 0``; halted ``w_i = w0_i``; not buyable (below min quality, unrated) ``w_i = 0`` (forced exits);
     sell-only names (held, but restricted or wash-sale blocked for the account) ``w_i ≤ w0_i``; the account's
     per-name bounds ``lower_i ≤ w_i ≤ upper_i`` (shares a wash sale keeps, shares a harvest sells);
+    sell-only names (held, but restricted or wash-sale blocked for the account) ``w_i ≤ w0_i``; the account's
+    per-name bounds ``lower_i ≤ w_i ≤ upper_i`` (shares a wash sale keeps, shares a harvest sells);
     cash ``1 − Σw − κ·TO − r ≥ 0``; single cap ``w_i ≤ cap·(1 − κ·TO − r)`` and sector caps likewise, so
-    the caps hold on the post-cost portfolio value; proceeds are reinvested: cash after may not exceed
-    ``max(cash before, 1 − capacity)`` (dropped with a warning if that alone is infeasible).
+    the caps hold on the post-cost portfolio value; **reinvestment** (level 4, unless ``reinvest_proceeds``
+    is off): cash after may not exceed ``max(cash before, 1 − capacity)`` (dropped with
+    :attr:`PathWarning.REINVESTMENT_DROPPED` if that alone is infeasible).
 
 lexicographic stages
     (a) ``TO* = min TO``; turnover bound ``= max(max_turnover, TO*)``;
     (b) ``TE* = min TE(w)`` under (a)'s bound; TE bound ``= max(limit, TE*)``; when TE* is over the
         limit, ``min TO s.t. TE ≤ limit`` says what turnover the limit would need;
-    (c) ``min ‖w − t‖²_Σ,annual + cost_weight·κ·TO + ε‖w − t‖²`` under both bounds.
+    (c) the objective (:class:`PathObjective`) under both bounds.
+
+objective of (c), in consistent units (``TE²_t = 252·(w − t)ᵀΣ(w − t)``, annual, a fraction²)
+    ``closest`` (default): ``TE²_t + σ·(κ·TO + taxes) + RIDGE·‖w − t‖²`` with the tie-break scale ``σ =
+    min(1, CLOSEST_TIE_BREAK / ((turnover bound − TO*)·(κ + highest sell tax)))``. Turnover moves at most
+    ``bound − TO*`` inside (c), so the term cannot move the optimum beyond rounding: ``TE²_t(w*) ≤ TE²_t(w°) + 1e-8 + RIDGE·‖w° − t‖²`` with
+    ``w°`` the TE-closest feasible point — within 0.01 % TE of the target when it is reachable (``w° ≈ t``),
+    below whole-share rounding. Costs do not pull the answer away from the target; they (and the ridge, for
+    a singular Σ) only break near-ties.
+    ``cost_aware``: ``λ·TE²_t + κ·TO + taxes + RIDGE·‖w − t‖²`` — TE² and costs both fractions of the
+    portfolio value (taxes: the account's per-name sell tax per unit of weight sold, when lots are known), ``λ`` the tracking-error aversion (default 10.0). Commissions are fixed per trade (not convex):
+    afterwards each optional trade whose benefit (the rise of ``λ·TE²_t`` if that name were not traded) is
+    below its cost (``κ·|Δw| + commission / value`` + its sell tax) is skipped (the name kept at ``w0``) and (c) re-solved
+    on the others, at most :data:`COST_AWARE_MAX_ROUNDS` times. Trades the higher levels require (forced
+    exits, names at or over a cap, names of a sector over its cap) are never skipped.
 
 exact fast path
     (a) is a linear programme (no risk term) and always runs first. When ``TO* ≤ max_turnover``, (c) is
     tried directly at the policy's bounds (``max_turnover``, the TE limit), with (a)'s reinvestment floor.
     Its feasibility implies ``TE* ≤ limit`` within ``max_turnover``, i.e. (b) would choose exactly those
-    bounds, so an ``optimal`` answer *is* the lexicographic one and (b) is skipped (status ``skipped (limits
-    reachable)``; TE* left ``None``). Otherwise (``TO*`` over the limit, or the direct attempt not optimal)
-    the full sequence runs.
+    bounds, so an ``optimal`` answer *is* the lexicographic one and (b) is skipped (status
+    :attr:`SolveStatus.SKIPPED`; TE* left ``None``). Otherwise (``TO*`` over the limit, or the direct
+    attempt not optimal) the full sequence runs.
 
 working sets
     above :data:`PATH_WORKING_SET_MIN` buyable names the direct attempt is first solved with only a working
     set of names traded (the farthest from target, those over a cap; the others fixed at w0) and accepted
     only with a certificate over every name: the LP of (c)'s linearised objective over the linear rules and
     the linearised TE row (a superset of the feasible set, by convexity) bounds ``f* ≥ f(w) − gap``; names
-    the LP trades join the set. Uncertified → every name (``metadata.stages.trade_path.c_direct_working_set``
-    says which).
+    the LP trades join the set. Accepted when ``gap ≤ PATH_CERTIFY_REL_GAP·f + PATH_CERTIFY_ABS_GAP``.
+    Uncertified → every name (``metadata.stages.trade_path.c_direct_working_set`` says which).
 
 scheduling
     (c) runs in a second thread beside the TE reports (turnover the limit would need, smallest TE at any
@@ -57,37 +75,77 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from app.analytics.estimators import RiskModel
+from app.analytics.solver_kit import SOLVER, WEIGHT_EPS, SolveStatus, clarabel_options, solve_status
 from app.analytics.universe import Universe
 from app.core.errors import SolverError
+from app.domain.enums import ObjectiveMode
 
-SOLVER = "CLARABEL"
 #: relative + absolute slack put on bounds that come from an earlier stage's optimum
 REL_SLACK, ABS_SLACK = 1e-5, 1e-7
 #: the TE limit used by the path is this fraction of the policy's, to leave room for whole-share rounding
 TE_ROUNDING_MARGIN = 0.995
 RIDGE = 1e-6
-WEIGHT_EPS = 1e-10
-#: up to this many free names Clarabel's single-threaded QDLDL factorises faster than its default (faer,
-#: multithreaded supernodal) on these problems; above it faer wins (measured with bench/bench_propose.py:
-#: N = 500 trade path 2.2 s → 1.4 s, N = 2000 49 s with faer vs 64 s with QDLDL)
-QDLDL_MAX_N = 1000
+#: closest mode: the most the turnover tie-break may move TE²_t at the optimum (annual, fraction²; 1e-8 is
+#: 0.01 % TE when the target is reachable, far less when it is not)
+CLOSEST_TIE_BREAK = 1e-8
+#: cost-aware mode's default λ (tracking-error aversion, seed 004's default)
+DEFAULT_TE_AVERSION = 10.0
+#: cost-aware mode: re-solves of (c) after skipping the trades worth less than their cost
+COST_AWARE_MAX_ROUNDS = 3
+#: a name whose current weight is within 1 % of its cap must trade (costs shrink the post-trade value)
+NEAR_CAP = 0.99
 #: above this many buyable names stage (c) is solved on certified working sets of traded names
 PATH_WORKING_SET_MIN = 150
-#: relative optimality gap (of the stage-(c) objective) at which a working-set solution is accepted
+#: optimality gap (of the stage-(c) objective) at which a working-set solution is accepted: relative to the
+#: objective, plus an absolute part in TE² (1e-10 = 0.001 % TE) for objectives near 0 (target reachable)
 PATH_CERTIFY_REL_GAP = 1e-6
+PATH_CERTIFY_ABS_GAP = 1e-10
 #: working-set rounds before stage (c) is solved over every buyable name
 PATH_MAX_ROUNDS = 4
 
 
-def clarabel_options(n_free: int) -> dict[str, Any]:
-    """Clarabel settings for a problem with ``n_free`` free weights (same answer either way, only speed)."""
-    return {"direct_solve_method": "qdldl"} if n_free <= QDLDL_MAX_N else {}
+class PathWarning(StrEnum):
+    """Warnings of the trade path (typed; the value is the sentence shown in the proposal's ``warnings``)."""
+
+    REINVESTMENT_DROPPED = "reinvesting all sale proceeds is infeasible under the caps; cash may rise"
+    INACCURATE = "a trade-path stage solved only to reduced accuracy (optimal_inaccurate)"
+    NOTHING_TO_BUY = "no buyable names: the path only makes the forced exits"
+
+
+@dataclass(frozen=True)
+class PathObjective:
+    """What stage (c) minimises (see the module docstring): ``mode`` and, for ``cost_aware``, ``te_aversion``
+    (λ ≥ 0, multiplies the annual TE² to the target; costs are fractions of the portfolio value)."""
+
+    mode: ObjectiveMode = ObjectiveMode.CLOSEST
+    te_aversion: float = DEFAULT_TE_AVERSION
+
+    @property
+    def risk_weight(self) -> float:
+        """Coefficient of ``TE²_t`` in (c)."""
+        return 1.0 if self.mode is ObjectiveMode.CLOSEST else float(self.te_aversion)
+
+    def cost_scale(self, cost_rate: float, turnover_span: float) -> float:
+        """Multiplier of the cost term (impact ``κ·TO`` + sell taxes) in (c): 1 in ``cost_aware`` mode; in
+        ``closest`` mode ``min(1, CLOSEST_TIE_BREAK / (turnover_span · cost_rate))`` with ``cost_rate`` the
+        largest cost per unit of turnover (κ + the highest sell tax) and ``turnover_span`` the room turnover
+        has in (c) (its bound minus TO*): the term then moves TE²_t by at most CLOSEST_TIE_BREAK. A turnover
+        pinned at TO* (the limit out of reach) keeps the full cost, which keeps the solve well conditioned
+        and cannot move TE²_t more either."""
+        if self.mode is ObjectiveMode.COST_AWARE or cost_rate <= 0:
+            return 1.0
+        return min(1.0, CLOSEST_TIE_BREAK / (max(float(turnover_span), 1e-12) * float(cost_rate)))
+
+    def turnover_weight(self, kappa: float, turnover_span: float) -> float:
+        """Coefficient of turnover in (c) without sell taxes: ``κ · cost_scale(κ, turnover_span)``."""
+        return float(kappa) * self.cost_scale(kappa, turnover_span)
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,7 +158,12 @@ class TradePath:
     * ``te_min_achievable``: TE* of stage (b), annual (fraction), ``None`` when (b) was skipped;
     * ``turnover_needed_for_te``: turnover the TE limit would need (fraction), ``None`` if not asked,
       ``math.inf`` if no turnover reaches it under the caps;
-    * ``te_min_unbounded``: smallest TE at any turnover (annual), when the limit is out of reach.
+    * ``te_min_unbounded``: smallest TE at any turnover (annual), when the limit is out of reach;
+    * ``objective``: what (c) minimised; ``skipped``: names whose trade was worth less than its cost
+      (cost-aware mode; kept at w0);
+    * ``reinvest_proceeds``: the level-4 switch as given; ``reinvestment_dropped``: the rule was on but
+      infeasible with the higher levels, so the path ran without it (a warning says so);
+    * ``statuses``: stage → :class:`SolveStatus`; ``notes``: stage → working-set / skip notes.
     """
 
     weights: pd.Series
@@ -114,8 +177,13 @@ class TradePath:
     te_min_unbounded: float | None
     turnover_limit_met: bool
     te_limit_met: bool
-    statuses: dict[str, str] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
+    objective: PathObjective = field(default_factory=PathObjective)
+    reinvest_proceeds: bool = True
+    reinvestment_dropped: bool = False
+    skipped: tuple[str, ...] = ()
+    statuses: dict[str, SolveStatus] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[PathWarning, ...] = ()
 
 
 class _Reduced:
@@ -248,28 +316,33 @@ def _bound_rows(w, lower: np.ndarray, upper: np.ndarray) -> list:  # noqa: ANN00
 
 @dataclass(frozen=True, eq=False)
 class _Stage:
-    """One solved (or failed) stage: the cvxpy problem (variables hold the solution when ``solved``) and
-    the status as recorded in the proposal's metadata."""
+    """One solved (or failed) stage: the cvxpy problem (variables hold the solution when ``solved``), its
+    status as recorded in the proposal's metadata, and why a solver failed (``note``)."""
 
     problem: _Problem
     prob: Any
-    status: str
+    status: SolveStatus
     #: how a working-set solve went (stage (c) above PATH_WORKING_SET_MIN buyable names), else None
     working_set: str | None = None
+    note: str | None = None
 
     @property
     def solved(self) -> bool:
-        return self.status in ("optimal", "optimal_inaccurate")
+        return self.status.solved
 
     @property
     def value(self) -> float:
         return float(self.prob.value)
 
+    def weights(self) -> np.ndarray:
+        """The stage's post-trade weights over the universe (fractions of the value before trading)."""
+        return self.problem.red.full(np.asarray(self.problem.w.value, dtype=float).reshape(-1))
+
 
 def _solve(cp, objective, constraints, stage: str, options: dict[str, Any], *, problem: _Problem,
            strict: bool = True) -> _Stage:
-    """Solve one stage with CLARABEL. Infeasible → a :class:`_Stage` that is not ``solved``; any other failure
-    raises :class:`SolverError` (``strict``) or is returned as status ``solver failed (...)``.
+    """Solve one stage with :data:`SOLVER`. Infeasible → a :class:`_Stage` that is not ``solved``; any other
+    failure raises :class:`SolverError` (``strict``) or is returned as :attr:`SolveStatus.SOLVER_FAILED`.
 
     The solve goes through cvxpy's lower-level steps (problem data → solver → invert → unpack) rather than
     ``Problem.solve``, which only adds a "may be inaccurate" warning (the status says it): so no
@@ -284,12 +357,13 @@ def _solve(cp, objective, constraints, stage: str, options: dict[str, Any], *, p
         prob.unpack(solution)
     except cp.error.SolverError as exc:
         if not strict:
-            return _Stage(problem, prob, f"solver failed ({exc})")
+            return _Stage(problem, prob, SolveStatus.SOLVER_FAILED, note=str(exc))
         raise SolverError(f"trade path stage {stage}: {SOLVER} failed ({exc})", stage=stage, tried=[SOLVER]) from exc
-    status = str(prob.status)
-    if status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE, cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE) or not strict:
+    status = solve_status(prob.status)
+    if status.solved or status.infeasible or not strict:
         return _Stage(problem, prob, status)
-    raise SolverError(f"trade path stage {stage}: {SOLVER} returned status {status!r}", stage=stage, tried=[SOLVER])
+    raise SolverError(f"trade path stage {stage}: {SOLVER} returned status {status.value!r}", stage=stage,
+                      tried=[SOLVER])
 
 
 def _reserve_and_floor(universe: Universe, *, commission_per_trade: float, kappa: float) -> tuple[float, float]:
@@ -324,21 +398,39 @@ def _first_traded_set(universe: Universe, t: np.ndarray) -> np.ndarray:
     return free & buy
 
 
-def _certify_toward_target(cp, p_lp: "_Problem", red: "_Reduced", *, w: np.ndarray, to: float, t: np.ndarray,
-                           c_target, c_bench, cost: float, to_bound: float, te_bound: float,
-                           options: dict[str, Any]) -> tuple[float, np.ndarray | None]:
-    """``(relative gap, LP weights over the universe)`` of a stage-(c) candidate ``w`` (all names) for the
-    problem over every buyable name (``red``: the full reduction; ``p_lp``: its risk-free problem).
+class Certificate(NamedTuple):
+    """A working-set candidate's optimality certificate for stage (c) over every buyable name."""
 
-    ``f`` (objective of (c)) and TE are convex: for every feasible ``x``, ``f(x) ≥ f(w) + ∇f(w)ᵀ(x − w)`` and
-    ``TE(w) + ∇TE(w)ᵀ(x − w) ≤ TE(x) ≤ bound``, so the LP ``min ∇f(w)ᵀx`` over the linear rules plus that
-    linearised TE row is taken over a superset of the feasible set and ``f* ≥ f(w) − gap`` with
-    ``gap = ∇f(w)ᵀw − LP``; at the optimum the gap is 0 (KKT). Relative to ``f(w)``."""
+    #: ``f(w) − (lower bound on f*)`` (absolute, the objective's units); ``math.inf`` when none was found
+    gap: float
+    #: the candidate's objective value ``f(w)``
+    value: float
+    #: the certificate LP's weights over the universe (names it trades may join the working set)
+    lp_weights: np.ndarray | None
+
+    def accepted(self) -> bool:
+        return self.gap <= PATH_CERTIFY_REL_GAP * self.value + PATH_CERTIFY_ABS_GAP
+
+    @property
+    def relative_gap(self) -> float:
+        return self.gap / self.value if self.value > 0 else math.inf
+
+
+def _certify_toward_target(cp, p_lp: "_Problem", red: "_Reduced", *, w: np.ndarray, to: float, t: np.ndarray,
+                           c_target, c_bench, risk_weight: float, turnover_weight: float, to_bound: float,
+                           te_bound: float, options: dict[str, Any]) -> Certificate:
+    """The :class:`Certificate` of a stage-(c) candidate ``w`` (all names) for the problem over every buyable
+    name (``red``: the full reduction; ``p_lp``: its risk-free problem).
+
+    ``f = risk_weight·TE²_t + turnover_weight·TO + RIDGE·‖w − t‖²`` (objective of (c)) and TE are convex: for
+    every feasible ``x``, ``f(x) ≥ f(w) + ∇f(w)ᵀ(x − w)`` and ``TE(w) + ∇TE(w)ᵀ(x − w) ≤ TE(x) ≤ bound``, so the
+    LP ``min ∇f(w)ᵀx`` over the linear rules plus that linearised TE row is taken over a superset of the
+    feasible set and ``f* ≥ f(w) − gap`` with ``gap = ∇f(w)ᵀw − LP``; at the optimum the gap is 0 (KKT)."""
     wb = w[red.B]
     gw = red.G @ wb
     r = gw - c_target[0]
-    grad = 2.0 * (red.G.T @ r) + 2.0 * RIDGE * (wb - t[red.B])
-    f = float(r @ r + c_target[1] ** 2 + cost * to + RIDGE * np.sum((wb - t[red.B]) ** 2))
+    grad = 2.0 * risk_weight * (red.G.T @ r) + 2.0 * RIDGE * (wb - t[red.B])
+    f = float(risk_weight * (r @ r + c_target[1] ** 2) + turnover_weight * to + RIDGE * np.sum((wb - t[red.B]) ** 2))
     rb = gw - c_bench[0]
     te = math.sqrt(float(rb @ rb) + c_bench[1] ** 2)
     # the two bounds of (c) are relaxed to the candidate's own value when it exceeds them by solver tolerance:
@@ -347,16 +439,199 @@ def _certify_toward_target(cp, p_lp: "_Problem", red: "_Reduced", *, w: np.ndarr
     cons = p_lp.constraints + [p_lp.to <= max(to_bound, to)]
     if te > 0:
         cons.append(te + (red.G.T @ rb / te) @ (p_lp.w - wb) <= max(te_bound, te))
-    lp = _solve(cp, cp.Minimize(grad @ p_lp.w + cost * p_lp.to), cons, "c_certificate", options, problem=p_lp,
-                strict=False)
-    if not lp.solved or f <= 0:
-        return math.inf, None
-    gap = max(float(grad @ wb + cost * to) - lp.value, 0.0)
-    return gap / f, red.full(np.asarray(p_lp.w.value, dtype=float).reshape(-1))
+    lp = _solve(cp, cp.Minimize(grad @ p_lp.w + turnover_weight * p_lp.to), cons, "c_certificate", options,
+                problem=p_lp, strict=False)
+    if not lp.solved:
+        return Certificate(math.inf, f, None)
+    gap = max(float(grad @ wb + turnover_weight * to) - lp.value, 0.0)
+    return Certificate(gap, f, red.full(np.asarray(p_lp.w.value, dtype=float).reshape(-1)))
 
 
 def _slack(v: float, abs_slack: float = ABS_SLACK) -> float:
     return v * (1 + REL_SLACK) + abs_slack
+
+
+@dataclass(frozen=True, eq=False)
+class _Setup:
+    """Everything the stages share (built once per call; :func:`dataclasses.replace` drops the floor).
+
+    ``t``/``b``: target and benchmark weights (fractions) in universe order; ``kappa``: impact per unit of
+    traded value; ``reserve``/``floor``: see :func:`_reserve_and_floor` (``floor`` ``None``: no reinvestment
+    rule); ``te_limit``: the policy's TE limit times :data:`TE_ROUNDING_MARGIN` (annual fraction)."""
+
+    cp: Any
+    universe: Universe
+    cov: np.ndarray
+    annualization: int
+    t: np.ndarray
+    b: np.ndarray
+    red: _Reduced
+    kappa: float
+    commission_fraction: float
+    reserve: float
+    floor: float | None
+    te_limit: float
+    objective: PathObjective
+    #: TO* of stage (a) (fraction), once known: the closest mode's tie-break is scaled by the room above it
+    to_star: float
+    #: tax per unit of weight sold, per universe name (fraction ≥ 0), or None (no tax lots known)
+    sell_tax: np.ndarray | None
+    c_target: tuple[np.ndarray, float]
+    c_bench: tuple[np.ndarray, float]
+    options: dict[str, Any]
+
+    def problem(self, with_risk: bool = True, on: _Reduced | None = None) -> _Problem:
+        """A stage's variables and hard rules, over the buyable names (``on``: a working set's reduction)."""
+        return _Problem(self.cp, self.universe, on if on is not None else self.red, impact=self.kappa,
+                        reserve=self.reserve, floor=self.floor, with_risk=with_risk)
+
+
+def _min_turnover(s: _Setup) -> _Stage:
+    """(a): ``min TO`` under the hard rules alone (a linear programme)."""
+    p = s.problem(with_risk=False)
+    return _solve(s.cp, s.cp.Minimize(p.to), p.constraints, "a_min_turnover", s.options, problem=p)
+
+
+def _turnover_for_te(s: _Setup) -> _Stage:
+    """The turnover the TE limit would need: ``min TO s.t. TE ≤ limit``."""
+    p = s.problem()
+    return _solve(s.cp, s.cp.Minimize(p.to), p.constraints + [p.te(s.c_bench) <= s.te_limit], "b_turnover_for_te",
+                  s.options, problem=p)
+
+
+def _min_te(s: _Setup, to_bound: float | None, stage: str) -> _Stage:
+    """(b): ``min TE`` within ``to_bound`` (``None``: at any turnover)."""
+    p = s.problem()
+    cons = p.constraints + ([p.to <= to_bound] if to_bound is not None else [])
+    return _solve(s.cp, s.cp.Minimize(p.te(s.c_bench)), cons, stage, s.options, problem=p)
+
+
+def _cost_scale(s: _Setup, to_bound: float) -> float:
+    """The objective's cost multiplier for a stage (c) whose turnover bound is ``to_bound``."""
+    top_tax = float(np.max(s.sell_tax)) if s.sell_tax is not None and s.sell_tax.size else 0.0
+    return s.objective.cost_scale(s.kappa + top_tax, to_bound - s.to_star)
+
+
+def _toward_target_on(s: _Setup, red_s: _Reduced, to_bound: float, te_bound: float, stage: str, *, strict: bool,
+                      centres=None) -> _Stage:  # noqa: ANN001 - (c, ρ) pairs of the target and the benchmark
+    """(c) under both bounds, with the names of ``red_s`` as variables (objective: :class:`PathObjective`)."""
+    cp = s.cp
+    p = s.problem(on=red_s)
+    ct, cb = centres if centres is not None else (red_s.centre(s.t), red_s.centre(s.b))
+    cost = s.kappa * p.to
+    if s.sell_tax is not None:
+        cost = cost + s.sell_tax[red_s.B] @ p.v
+    objective = cp.Minimize(
+        s.objective.risk_weight * p.risk_distance_sq(ct) + _cost_scale(s, to_bound) * cost
+        + RIDGE * cp.sum_squares(p.w - s.t[red_s.B])
+    )
+    cons = p.constraints + [p.to <= to_bound, p.te(cb) <= te_bound]
+    return _solve(cp, objective, cons, stage, clarabel_options(int(red_s.B.size)), problem=p, strict=strict)
+
+
+def _toward_target(s: _Setup, to_bound: float, te_bound: float, stage: str, *, strict: bool,
+                   working_set: bool = False) -> _Stage:
+    """(c) under both bounds. ``working_set`` (used for the direct attempt, whose bounds are the policy's
+    own, above PATH_WORKING_SET_MIN buyable names): on certified working sets of traded names (see
+    :func:`_certify_toward_target`), or over every buyable name when none is certified. Bounds that come from
+    an earlier stage's optimum are thin (a 1e-5 slack around TO*/TE*): their huge multipliers make the
+    linearised certificate loose, so those solves always take every name; with sell taxes too (the
+    certificate has no tax term)."""
+    if not working_set or s.red.B.size <= PATH_WORKING_SET_MIN or s.sell_tax is not None:
+        return _toward_target_on(s, s.red, to_bound, te_bound, stage, strict=strict, centres=(s.c_target, s.c_bench))
+    certified, note = _working_set_rounds(s, to_bound, te_bound, stage)
+    if certified is not None:
+        return certified
+    full = _toward_target_on(s, s.red, to_bound, te_bound, stage, strict=strict, centres=(s.c_target, s.c_bench))
+    return replace(full, working_set=f"{note}: solved over every buyable name")
+
+
+def _working_set_rounds(s: _Setup, to_bound: float, te_bound: float, stage: str) -> tuple[_Stage | None, str]:
+    """(c) on growing working sets until one is certified: ``(stage, note)``, or ``(None, why not)``."""
+    universe, red = s.universe, s.red
+    buy = np.asarray(universe.tradable, dtype=bool)
+    free = _first_traded_set(universe, s.t)
+    for round_ in range(1, PATH_MAX_ROUNDS + 1):
+        if free.sum() >= red.B.size:
+            return None, "working set grew to every buyable name"
+        red_s = _Reduced(universe, s.cov, s.annualization, free=free)
+        trial = _toward_target_on(s, red_s, to_bound, te_bound, stage, strict=False)
+        if trial.status is not SolveStatus.OPTIMAL:
+            return None, f"working set of {int(free.sum())} names: {trial.status.value}"
+        w = trial.weights()
+        cert = _certify_toward_target(
+            s.cp, s.problem(with_risk=False), red, w=w, to=float(trial.problem.to.value), t=s.t,
+            c_target=s.c_target, c_bench=s.c_bench, risk_weight=s.objective.risk_weight,
+            turnover_weight=s.kappa * _cost_scale(s, to_bound), to_bound=to_bound, te_bound=te_bound,
+            options=s.options)
+        if cert.accepted():
+            return replace(trial, working_set=(f"{int(free.sum())} of {red.B.size} names, {round_} round(s), "
+                                               f"certified relative gap {cert.relative_gap:.1e}")), ""
+        w_lp = cert.lp_weights
+        moved = buy & ~free & (np.abs(w_lp - universe.w0) > 1e-9) if w_lp is not None else np.zeros_like(free)
+        if not moved.any():
+            return None, f"working set of {int(free.sum())} names not certified (relative gap {cert.relative_gap:.1e})"
+        free = free | moved
+    return None, "no working set certified"
+
+
+def _required_trades(universe: Universe) -> np.ndarray:
+    """Mask of the tradable names whose trade the higher levels require (never skipped for cost): at or within
+    1 % of the single cap, in a sector over its cap, or with an account bound that moves them (shares a
+    harvest sells); forced exits are not tradable (fixed at 0 anyway)."""
+    w0 = np.asarray(universe.w0, dtype=float)
+    required = w0 > universe.max_single * NEAR_CAP
+    for sector in universe.sector_names:
+        m = universe.sector_mask(sector)
+        if float(w0[m].sum()) > universe.sector_cap(sector) + 1e-12:
+            required |= m
+    required |= (np.asarray(universe.upper) < w0) | (np.asarray(universe.lower) > w0)
+    return required & np.asarray(universe.tradable, dtype=bool)
+
+
+def _unprofitable(s: _Setup, w: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Mask of the optional traded names of ``w`` whose benefit is below their cost (cost-aware mode).
+
+    benefit of name i's trade ``d_i = w_i − w0_i``: ``λ·(TE²_t(w − d_i e_i) − TE²_t(w)) = λ·(d_i² Σᵃ_ii −
+    2 d_i (Σᵃ(w − t))_i)`` (``Σᵃ`` the annual covariance); cost: ``κ·|d_i| + commission / value`` (+ the
+    sell tax of a sale)."""
+    d = w - np.asarray(s.universe.w0, dtype=float)
+    cov_a = s.cov * s.annualization
+    lam = s.objective.risk_weight
+    grad = cov_a @ (w - s.t)
+    benefit = lam * (d * d * np.diag(cov_a) - 2.0 * d * grad)
+    cost = s.kappa * np.abs(d) + s.commission_fraction
+    if s.sell_tax is not None:
+        cost = cost + s.sell_tax * np.maximum(-d, 0.0)
+    traded = np.abs(d) > WEIGHT_EPS
+    return traded & kept & (benefit < cost)
+
+
+def _skip_unprofitable(s: _Setup, c: _Stage, to_bound: float, te_bound: float) -> tuple[_Stage, tuple[str, ...],
+                                                                                         str | None]:
+    """Cost-aware mode: keep every optional trade worth less than its cost at w0 and re-solve (c) on the other
+    names, up to :data:`COST_AWARE_MAX_ROUNDS` times: ``(stage, skipped symbols, note)``. A re-solve that is
+    not optimal keeps the previous answer (said in the note)."""
+    universe = s.universe
+    buy = np.asarray(universe.tradable, dtype=bool)
+    optional = buy & ~_required_trades(universe)
+    skipped = np.zeros(universe.n, dtype=bool)
+    note = None
+    for _ in range(COST_AWARE_MAX_ROUNDS):
+        more = _unprofitable(s, c.weights(), optional & ~skipped)
+        if not more.any():
+            break
+        trial_skipped = skipped | more
+        red_s = _Reduced(universe, s.cov, s.annualization, free=buy & ~trial_skipped)
+        trial = _toward_target_on(s, red_s, to_bound, te_bound, "c_cost_aware_skip", strict=False)
+        if trial.status is not SolveStatus.OPTIMAL:
+            note = f"re-solve after skipping {int(more.sum())} trade(s): {trial.status.value}; kept the previous"
+            break
+        c, skipped = trial, trial_skipped
+    names = tuple(sym for sym, k in zip(universe.symbols, skipped) if k)
+    if names and note is None:
+        note = f"{len(names)} trade(s) worth less than their cost skipped: {', '.join(names)}"
+    return c, names, note
 
 
 def solve_trade_path(
@@ -368,7 +643,8 @@ def solve_trade_path(
     max_tracking_error: float,
     market_impact_bps: float,
     commission_per_trade: float = 0.0,
-    cost_weight: float = 1.0,
+    objective: PathObjective | None = None,
+    reinvest_proceeds: bool = True,
     annualization: int = 252,
     direct_attempt: bool = True,
     sell_tax: np.ndarray | None = None,
@@ -379,14 +655,15 @@ def solve_trade_path(
     * ``max_turnover``: Σ|trade value| / value before, fraction (0.20 = 20 %);
     * ``max_tracking_error``: annual TE, fraction (0.02 = 2 %);
     * ``market_impact_bps``: basis points of |trade value|; ``commission_per_trade``: currency;
-    * ``cost_weight``: weight of the linear cost estimate in the final objective;
+    * ``objective``: what stage (c) minimises (default: closest to the target, costs break ties);
+    * ``reinvest_proceeds``: hierarchy level 4 (sale proceeds reinvested; cash does not rise);
     * ``direct_attempt``: try (c) at the policy bounds first (exact, see the module docstring); ``False``
       always runs the full sequence (for checks);
     * ``sell_tax``: tax per unit of weight sold, per universe name (fraction ≥ 0; from the account's tax
-      lots), added to (c)'s cost term with ``cost_weight`` so that, other things equal, the path sells what
-      realises less tax; None: no tax lots known (and working sets are used only without it).
+      lots), part of (c)'s cost term (a tie-break in closest mode), so that, other things equal, the path
+      sells what realises less tax; None: no tax lots known (and working sets are used only without it).
 
-    Raises :class:`SolverError` if CLARABEL fails or a problem the hierarchy guarantees feasible is not.
+    Raises :class:`SolverError` if the solver fails or a problem the hierarchy guarantees feasible is not.
     """
     import cvxpy as cp  # lazy
 
@@ -394,197 +671,140 @@ def solve_trade_path(
         raise SolverError("risk model and universe list different symbols", stage="trade_path")
     t = target.reindex(list(universe.symbols)).fillna(0.0).to_numpy(dtype=float)
     b = np.asarray(universe.bench, dtype=float)
-    red = _Reduced(universe, np.asarray(risk_model.cov), annualization)
-    ann = red.ann
-    te_abs_slack = ABS_SLACK * ann  # ABS_SLACK is daily σ: the same slack, annualised
+    cov = np.asarray(risk_model.cov, dtype=float)
+    red = _Reduced(universe, cov, annualization)
     kappa = float(market_impact_bps) / 1e4
-    warnings: list[str] = []
-    statuses: dict[str, str] = {}
-    reserve, floor_at_least = _reserve_and_floor(universe, commission_per_trade=float(commission_per_trade),
-                                                 kappa=kappa)
-    floor: float | None = floor_at_least  # dropped (None) when reinvesting everything is infeasible
-    opts = clarabel_options(int(red.B.size))
+    reserve, floor = _reserve_and_floor(universe, commission_per_trade=float(commission_per_trade), kappa=kappa)
+    objective = objective if objective is not None else PathObjective()
     c_bench = red.centre(b)
-    c_target = red.centre(t)
-
     if red.B.size == 0:
-        return _nothing_to_buy(universe, red, c_bench, max_turnover, max_tracking_error, kappa)
-
-    def problem(with_risk: bool = True, on: _Reduced = red) -> _Problem:
-        """A stage's variables and hard rules, over the buyable names (``on``: a working set's reduction)."""
-        return _Problem(cp, universe, on, impact=kappa, reserve=reserve, floor=floor, with_risk=with_risk)
-
-    def min_turnover() -> _Stage:
-        """(a): ``min TO`` under the hard rules alone."""
-        p = problem(with_risk=False)
-        return _solve(cp, cp.Minimize(p.to), p.constraints, "a_min_turnover", opts, problem=p)
-
-    def turnover_for_te() -> _Stage:
-        p = problem()
-        return _solve(cp, cp.Minimize(p.to), p.constraints + [p.te(c_bench) <= te_limit], "b_turnover_for_te",
-                      opts, problem=p)
-
-    def min_te(to_bound: float | None, stage: str) -> _Stage:
-        """(b): ``min TE`` within ``to_bound`` (``None``: at any turnover)."""
-        p = problem()
-        cons = p.constraints + ([p.to <= to_bound] if to_bound is not None else [])
-        return _solve(cp, cp.Minimize(p.te(c_bench)), cons, stage, opts, problem=p)
-
-    def toward_target_on(red_s: _Reduced, to_bound: float, te_bound: float, stage: str, *, strict: bool,
-                         centres=None) -> _Stage:
-        """(c) under both bounds, with the names of ``red_s`` as variables."""
-        p = problem(on=red_s)
-        ct, cb = centres if centres is not None else (red_s.centre(t), red_s.centre(b))
-        cost = cost_weight * kappa * p.to
-        if sell_tax is not None:
-            cost = cost + cost_weight * (np.asarray(sell_tax, dtype=float)[red_s.B] @ p.v)
-        objective = cp.Minimize(p.risk_distance_sq(ct) + cost + RIDGE * cp.sum_squares(p.w - t[red_s.B]))
-        cons = p.constraints + [p.to <= to_bound, p.te(cb) <= te_bound]
-        return _solve(cp, objective, cons, stage, clarabel_options(int(red_s.B.size)), problem=p, strict=strict)
-
-    def toward_target(to_bound: float, te_bound: float, stage: str, *, strict: bool,
-                      working_set: bool = False) -> _Stage:
-        """(c) under both bounds. ``working_set`` (used for the direct attempt, whose bounds are the policy's
-        own, above PATH_WORKING_SET_MIN buyable names): on certified working sets of traded names (see
-        _certify_toward_target), or over every buyable name when none is certified. Bounds that come from an
-        earlier stage's optimum are thin (a 1e-5 slack around TO*/TE*): their huge multipliers make the
-        linearised certificate loose, so those solves always take every name."""
-        if not working_set or red.B.size <= PATH_WORKING_SET_MIN or sell_tax is not None:
-            return toward_target_on(red, to_bound, te_bound, stage, strict=strict, centres=(c_target, c_bench))
-        buy = np.asarray(universe.tradable, dtype=bool)
-        free = _first_traded_set(universe, t)
-        note = "no working set certified"
-        for round_ in range(1, PATH_MAX_ROUNDS + 1):
-            if free.sum() >= red.B.size:
-                note = "working set grew to every buyable name"
-                break
-            red_s = _Reduced(universe, risk_model.cov, annualization, free=free)
-            trial = toward_target_on(red_s, to_bound, te_bound, stage, strict=False)
-            if trial.status != cp.OPTIMAL:
-                note = f"working set of {int(free.sum())} names: {trial.status}"
-                break
-            w = red_s.full(np.asarray(trial.problem.w.value, dtype=float).reshape(-1))
-            rel, w_lp = _certify_toward_target(
-                cp, problem(with_risk=False), red, w=w, to=float(trial.problem.to.value), t=t, c_target=c_target,
-                c_bench=c_bench, cost=cost_weight * kappa, to_bound=to_bound, te_bound=te_bound, options=opts)
-            if rel <= PATH_CERTIFY_REL_GAP:
-                return replace(trial, working_set=(
-                    f"{int(free.sum())} of {red.B.size} names, {round_} round(s), certified relative gap {rel:.1e}"))
-            moved = buy & ~free & (np.abs(w_lp - universe.w0) > 1e-9) if w_lp is not None else np.zeros_like(free)
-            if not moved.any():
-                note = f"working set of {int(free.sum())} names not certified (relative gap {rel:.1e})"
-                break
-            free = free | moved
-        full = toward_target_on(red, to_bound, te_bound, stage, strict=strict, centres=(c_target, c_bench))
-        return replace(full, working_set=f"{note}: solved over every buyable name")
-
-    te_limit = max_tracking_error * TE_ROUNDING_MARGIN
-
-    # (a) minimum turnover the hard levels need (a linear programme: cheap next to the risk stages)
-    a = min_turnover()
-    if not a.solved and floor is not None:
-        warnings.append("reinvesting all sale proceeds is infeasible under the caps; cash may rise")
-        floor = None
-        a = min_turnover()
-    statuses["a_min_turnover"] = a.status
-    if not a.solved:
-        raise SolverError(
-            "trade path: structural constraints, forced exits and caps are jointly infeasible",
-            stage="a_min_turnover", tried=[SOLVER],
-        )
+        return _nothing_to_buy(universe, red, c_bench, max_turnover, max_tracking_error, kappa, objective,
+                               reinvest_proceeds)
+    s = _Setup(cp=cp, universe=universe, cov=cov, annualization=annualization, t=t, b=b, red=red, kappa=kappa,
+               commission_fraction=float(commission_per_trade) / float(universe.value), reserve=reserve,
+               floor=floor if reinvest_proceeds else None, te_limit=max_tracking_error * TE_ROUNDING_MARGIN,
+               objective=objective, to_star=0.0, c_target=red.centre(t), c_bench=c_bench,
+               sell_tax=None if sell_tax is None else np.asarray(sell_tax, dtype=float),
+               options=clarabel_options(int(red.B.size)))
+    run = _Run(setup=s, reinvest_proceeds=reinvest_proceeds)
+    a = run.stage_a()
     to_star = max(a.value, 0.0)
     turnover_limit_met = to_star <= max_turnover + 1e-9
     to_bound = max_turnover if turnover_limit_met else _slack(to_star)
-
-    # direct attempt, when the turnover limit is reachable: (c) at the policy's own bounds. If that is feasible,
-    # (b) within max_turnover has TE* <= te_limit, so the sequence below would pick exactly these bounds and
-    # solve exactly this problem: its answer, without (b). Anything but `optimal` (infeasible, inaccurate,
-    # solver failure): the full sequence, unchanged. Alone (a solve beside it would slow it: the two cores of
-    # a small VM share one physical core's floating-point units; measured 0.7 s alone, 0.85-1.1 s beside (b)).
-    statuses_direct: str | None = None
     if direct_attempt and turnover_limit_met:
-        c = toward_target(max_turnover, te_limit, "c_direct", strict=False, working_set=True)
+        direct = run.direct(max_turnover, to_star)
+        if direct is not None:
+            return direct
+    return run.full_sequence(to_star=to_star, to_bound=to_bound, turnover_limit_met=turnover_limit_met)
+
+
+@dataclass
+class _Run:
+    """One call's stages in order, with what they record (statuses, notes, warnings)."""
+
+    setup: _Setup
+    reinvest_proceeds: bool
+    statuses: dict[str, SolveStatus] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    warnings: list[PathWarning] = field(default_factory=list)
+    reinvestment_dropped: bool = False
+    direct_status: SolveStatus | None = None
+
+    def stage_a(self) -> _Stage:
+        """(a) minimum turnover the hard levels need; without the reinvestment floor if that is infeasible."""
+        a = _min_turnover(self.setup)
+        if not a.solved and self.setup.floor is not None:
+            self.warnings.append(PathWarning.REINVESTMENT_DROPPED)
+            self.reinvestment_dropped = True
+            self.setup = replace(self.setup, floor=None)
+            a = _min_turnover(self.setup)
+        self.statuses["a_min_turnover"] = a.status
+        if not a.solved:
+            raise SolverError("trade path: structural constraints, forced exits and caps are jointly infeasible",
+                              stage="a_min_turnover", tried=[SOLVER])
+        self.setup = replace(self.setup, to_star=max(a.value, 0.0))
+        return a
+
+    def direct(self, max_turnover: float, to_star: float) -> TradePath | None:
+        """(c) at the policy's own bounds. If feasible, (b) within max_turnover has TE* ≤ te_limit, so the full
+        sequence would pick exactly these bounds and solve exactly this problem: its answer, without (b).
+        Anything but ``optimal``: ``None`` (the full sequence runs). Alone: a solve beside it would slow it (the
+        two cores of a small VM share one physical core's floating-point units)."""
+        s = self.setup
+        c = _toward_target(s, max_turnover, s.te_limit, "c_direct", strict=False, working_set=True)
         if c.working_set:
-            statuses["c_direct_working_set"] = c.working_set
-        if c.status == cp.OPTIMAL:
-            statuses.update(b_min_te="skipped (limits reachable)", c_direct=cp.OPTIMAL)
-            return _result(universe, c, kappa, to_bound=max_turnover, te_bound=te_limit, to_star=to_star,
-                           te_star=None, to_needed=None, te_unbounded=None, turnover_limit_met=True,
-                           te_limit_met=True, statuses=statuses, warnings=warnings)
-        statuses_direct = c.status
+            self.notes["c_direct_working_set"] = c.working_set
+        if c.status is not SolveStatus.OPTIMAL:
+            self.direct_status = c.status
+            return None
+        self.statuses.update(b_min_te=SolveStatus.SKIPPED, c_direct=SolveStatus.OPTIMAL)
+        return self.result(c, to_bound=max_turnover, te_bound=s.te_limit, to_star=to_star, te_star=None,
+                           to_needed=None, te_unbounded=None, turnover_limit_met=True, te_limit_met=True)
 
-    # (b) minimum TE within that turnover
-    b_stage = min_te(to_bound, "b_min_te")
-    statuses["b_min_te"] = b_stage.status
-    if not b_stage.solved:
-        raise SolverError("trade path stage b: infeasible although stage a was feasible", stage="b_min_te",
-                          tried=[SOLVER])
-    te_star = max(b_stage.value, 0.0)
-    te_limit_met = te_star <= te_limit + 1e-12 * ann
-    te_bound = te_limit if te_limit_met else _slack(te_star, te_abs_slack)
+    def full_sequence(self, *, to_star: float, to_bound: float, turnover_limit_met: bool) -> TradePath:
+        """(b) minimum TE within (a)'s bound, then (c) — in a second thread (Clarabel releases the GIL while it
+        solves) while this one works out the TE reports, which (c) does not depend on. Each is the same problem
+        as alone, so the answer does not depend on the scheduling."""
+        s = self.setup
+        b_stage = _min_te(s, to_bound, "b_min_te")
+        self.statuses["b_min_te"] = b_stage.status
+        if not b_stage.solved:
+            raise SolverError("trade path stage b: infeasible although stage a was feasible", stage="b_min_te",
+                              tried=[SOLVER])
+        te_star = max(b_stage.value, 0.0)
+        te_limit_met = te_star <= s.te_limit + 1e-12 * s.red.ann
+        te_bound = s.te_limit if te_limit_met else _slack(te_star, ABS_SLACK * s.red.ann)  # ABS_SLACK: daily σ
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trade-path-c") as pool:
+            c_future = pool.submit(_toward_target, s, to_bound, te_bound, "c_toward_target", strict=True)
+            to_needed, te_unbounded = (None, None) if te_limit_met else self.te_reports()
+            c = c_future.result()
+        self.statuses["c_toward_target"] = c.status
+        if not c.solved:
+            raise SolverError("trade path stage c: infeasible although stages a and b were feasible",
+                              stage="c_toward_target", tried=[SOLVER])
+        if any(st is SolveStatus.OPTIMAL_INACCURATE for st in self.statuses.values()):
+            self.warnings.append(PathWarning.INACCURATE)
+        if self.direct_status is not None:  # the direct attempt's status (not optimal), recorded after the check
+            self.statuses["c_direct"] = self.direct_status
+        return self.result(c, to_bound=to_bound, te_bound=te_bound, to_star=to_star, te_star=te_star,
+                           to_needed=to_needed, te_unbounded=te_unbounded, turnover_limit_met=turnover_limit_met,
+                           te_limit_met=te_limit_met)
 
-    # (c) closest to the target in the risk metric, net of costs: in a second thread (Clarabel releases the
-    # GIL while it solves) while this one works out the TE reports, which (c) does not depend on. Each is the
-    # same problem as alone, so the answer does not depend on the scheduling.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trade-path-c") as pool:
-        c_future = pool.submit(toward_target, to_bound, te_bound, "c_toward_target", strict=True)
-        to_needed: float | None = None
-        te_unbounded: float | None = None
-        if not te_limit_met:
-            b2 = turnover_for_te()
-            statuses["b_turnover_for_te"] = b2.status
-            if b2.solved:
-                to_needed = b2.value
-            else:
-                to_needed = math.inf
-                b3 = min_te(None, "b_min_te_unbounded")
-                statuses["b_min_te_unbounded"] = b3.status
-                te_unbounded = b3.value if b3.solved else None
-        c = c_future.result()
-    statuses["c_toward_target"] = c.status
-    if not c.solved:
-        raise SolverError("trade path stage c: infeasible although stages a and b were feasible",
-                          stage="c_toward_target", tried=[SOLVER])
-    if any(s == cp.OPTIMAL_INACCURATE for s in statuses.values()):
-        warnings.append("a trade-path stage solved only to reduced accuracy (optimal_inaccurate)")
-    if statuses_direct is not None:  # the direct attempt's status (not optimal), recorded after the check above
-        statuses["c_direct"] = statuses_direct
-    return _result(universe, c, kappa, to_bound=to_bound, te_bound=te_bound, to_star=to_star,
-                   te_star=te_star, to_needed=to_needed, te_unbounded=te_unbounded,
-                   turnover_limit_met=turnover_limit_met, te_limit_met=te_limit_met, statuses=statuses,
-                   warnings=warnings)
+    def te_reports(self) -> tuple[float, float | None]:
+        """``(turnover the TE limit needs, smallest TE at any turnover)``: ``(inf, TE)`` when unreachable."""
+        b2 = _turnover_for_te(self.setup)
+        self.statuses["b_turnover_for_te"] = b2.status
+        if b2.solved:
+            return b2.value, None
+        b3 = _min_te(self.setup, None, "b_min_te_unbounded")
+        self.statuses["b_min_te_unbounded"] = b3.status
+        return math.inf, (b3.value if b3.solved else None)
 
-
-def _result(universe: Universe, stage: _Stage, kappa: float, *, to_bound: float, te_bound: float,
-            to_star: float | None, te_star: float | None, to_needed: float | None, te_unbounded: float | None,
-            turnover_limit_met: bool, te_limit_met: bool, statuses: dict[str, str],
-            warnings: list[str]) -> TradePath:
-    """The :class:`TradePath` from a solved stage-(c) problem."""
-    p = stage.problem
-    red = p.red  # the stage's own reduction (a working set's, when (c) was solved on one): w_b's positions
-    w_b = np.asarray(p.w.value, dtype=float).reshape(-1)  # w0 + u - v: a wash (u_i, v_i > 0) nets out
-    w_b[w_b < WEIGHT_EPS] = 0.0
-    w = red.full(w_b)
-    turnover = float(np.abs(w - universe.w0).sum())
-    return TradePath(
-        weights=pd.Series(w, index=list(universe.symbols)),
-        cash_weight=float(1.0 - w.sum() - kappa * turnover),
-        turnover=turnover,
-        turnover_bound=float(to_bound),
-        te_bound=float(te_bound),
-        min_turnover_needed=to_star,
-        te_min_achievable=te_star,
-        turnover_needed_for_te=to_needed,
-        te_min_unbounded=te_unbounded,
-        turnover_limit_met=turnover_limit_met,
-        te_limit_met=te_limit_met,
-        statuses=statuses,
-        warnings=tuple(warnings),
-    )
+    def result(self, c: _Stage, *, to_bound: float, te_bound: float, **report: Any) -> TradePath:
+        """The :class:`TradePath` of a solved stage (c) (after the cost-aware skips, in that mode)."""
+        s = self.setup
+        skipped: tuple[str, ...] = ()
+        if s.objective.mode is ObjectiveMode.COST_AWARE:
+            c, skipped, note = _skip_unprofitable(s, c, to_bound, te_bound)
+            if note:
+                self.notes["c_cost_aware_skip"] = note
+        w = c.weights()
+        w[w < WEIGHT_EPS] = 0.0  # w0 + u − v: a wash (u_i, v_i > 0) nets out
+        turnover = float(np.abs(w - s.universe.w0).sum())
+        return TradePath(
+            weights=pd.Series(w, index=list(s.universe.symbols)), cash_weight=float(1.0 - w.sum() - s.kappa * turnover),
+            turnover=turnover, turnover_bound=float(to_bound), te_bound=float(te_bound),
+            min_turnover_needed=report["to_star"], te_min_achievable=report["te_star"],
+            turnover_needed_for_te=report["to_needed"], te_min_unbounded=report["te_unbounded"],
+            turnover_limit_met=report["turnover_limit_met"], te_limit_met=report["te_limit_met"],
+            objective=s.objective, reinvest_proceeds=self.reinvest_proceeds,
+            reinvestment_dropped=self.reinvestment_dropped, skipped=skipped, statuses=dict(self.statuses),
+            notes=dict(self.notes), warnings=tuple(self.warnings),
+        )
 
 
 def _nothing_to_buy(universe: Universe, red: _Reduced, c_bench, max_turnover: float, max_tracking_error: float,
-                    kappa: float) -> TradePath:
+                    kappa: float, objective: PathObjective, reinvest_proceeds: bool) -> TradePath:
     """No buyable name: every weight is fixed by levels 1–2 (no solve)."""
     w = red.fixed.copy()
     turnover = float(np.abs(w - universe.w0).sum())
@@ -602,6 +822,8 @@ def _nothing_to_buy(universe: Universe, red: _Reduced, c_bench, max_turnover: fl
         te_min_unbounded=None if te_met else te,
         turnover_limit_met=turnover <= max_turnover + 1e-9,
         te_limit_met=te_met,
-        statuses={"a_min_turnover": "trivial"},
-        warnings=("no buyable names: the path only makes the forced exits",),
+        objective=objective,
+        reinvest_proceeds=reinvest_proceeds,
+        statuses={"a_min_turnover": SolveStatus.TRIVIAL},
+        warnings=(PathWarning.NOTHING_TO_BUY,),
     )

@@ -5,6 +5,7 @@ from app.domain.enums import (
     MeanEstimator,
     Model,
     Objective,
+    ObjectiveMode,
     RiskMeasure,
     SecurityStatus,
     TradeAction,
@@ -24,6 +25,7 @@ from app.domain.models import (
 from app.domain.impact import ImpactAnalysis, ImpactTrade, LimitCheck, PortfolioSnapshot, TradeInput
 from app.domain.proposal import (
     ConstraintLine,
+    ConstraintSense,
     ProposalSummary,
     ProposedTrade,
     RebalanceProposal,
@@ -34,6 +36,7 @@ __all__ = [
     "Benchmark",
     "ConstraintLine",
     "ConstraintDefaults",
+    "ConstraintSense",
     "CovEstimator",
     "Holding",
     "ImpactAnalysis",
@@ -42,6 +45,7 @@ __all__ = [
     "MeanEstimator",
     "Model",
     "Objective",
+    "ObjectiveMode",
     "Policy",
     "Portfolio",
     "PortfolioSnapshot",

@@ -68,3 +68,14 @@ class UncertaintySet(StrEnum):
 
     BOX = "box"
     ELLIPSOIDAL = "ellip"
+
+
+class ObjectiveMode(StrEnum):
+    """What the trade engine minimises under the policy hierarchy (DESIGN.md "One trade engine").
+
+    ``closest``: tracking error² to the target (costs only break ties); ``cost_aware``:
+    ``λ·TE²_to_target + costs (+ taxes)``, all in fractions of the portfolio value.
+    """
+
+    CLOSEST = "closest"
+    COST_AWARE = "cost_aware"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,14 +58,23 @@ class ProposalSummary(_Out):
     all_constraints_satisfied: bool
 
 
+class ConstraintSense(StrEnum):
+    """Direction of a limit: ``max`` holds when ``after <= limit``, ``min`` when ``after >= limit``."""
+
+    MAX = "max"
+    MIN = "min"
+
+
 class ConstraintLine(_Out):
     """One policy or structural limit, recomputed from the final whole-share trades.
 
     ``limit``/``before``/``after`` are in the unit named by ``unit`` ("pct" = percent 2 dp,
-    "score" = quality score, "count", "bool").
+    "money" = currency 2 dp, "score" = quality score, "count", "bool"); ``sense`` says which side of
+    ``limit`` is allowed, so a consumer checks a line without knowing its name.
     """
 
     name: str
+    sense: ConstraintSense
     unit: str
     limit: Decimal | None
     before: Decimal | None

@@ -8,12 +8,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from app.analytics.solver_kit import PRECISE_PARAMS, SOLVER
 from app.core.errors import SolverError
 from app.core.quiet import quiet as core_quiet
 
-SOLVER = "CLARABEL"
 #: tighter than CLARABEL's defaults (1e-8) so closed forms are met to ~1e-7 in weights
-SOLVER_PARAMS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "tol_ktratio": 1e-8}
+SOLVER_PARAMS = PRECISE_PARAMS
 
 
 #: silence Riskfolio's prints and cvxpy's deprecation chatter (thread-safe; yields the captured stdout)

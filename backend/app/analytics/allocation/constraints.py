@@ -18,12 +18,11 @@ import numpy as np
 
 from app.analytics.allocation.result import ConstraintCheck
 from app.analytics.allocation.spec import GroupCap, OptimizationSpec
+from app.analytics.solver_kit import SOLVER, WEIGHT_EPS
 from app.core.errors import InputError, SolverError
 
 #: tolerance of the constraint report (fractions)
 TOL = 1e-6
-#: weights below this are zero
-WEIGHT_EPS = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,7 +159,7 @@ def check_feasible(*, bounds: Bounds, max_holdings: int | None = None, budget: f
 def _check_jointly(bounds: Bounds, budget: float) -> None:
     import cvxpy as cp  # lazy
 
-    from app.analytics.allocation._riskfolio import SOLVER, quiet
+    from app.analytics.allocation._riskfolio import quiet
 
     n = len(bounds.symbols)
     w = cp.Variable(n)
@@ -226,7 +225,7 @@ def project(weights: np.ndarray, bounds: Bounds) -> np.ndarray:
         return w0
     import cvxpy as cp  # lazy
 
-    from app.analytics.allocation._riskfolio import SOLVER, quiet
+    from app.analytics.allocation._riskfolio import quiet
 
     w = cp.Variable(len(w0))
     cons = [cp.sum(w) == 1.0, w >= bounds.lower, w <= bounds.upper]
