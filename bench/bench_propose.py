@@ -205,7 +205,7 @@ class Bench:
 
         t0 = time.perf_counter()
         bundle, self.pack_id = seed_bundle(synthesize(self.n, self.seed, self.case))
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, create=True)  # the bench makes its own database, as `dawsos seed` does
         await upgrade_to_head(self.engine)
         self.session_factory = make_session_factory(self.engine)
         await apply_seed_bundle(self.session_factory, bundle)

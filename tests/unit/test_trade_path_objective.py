@@ -127,9 +127,14 @@ def test_reinvestment_switched_off_leaves_the_proceeds_in_cash():
     assert to.detail.endswith("in sales") and "reinvesting" not in to.detail
 
 
-@pytest.mark.parametrize("field, value", [("objective_mode", "fastest"), ("te_aversion", -1.0),
-                                          ("reinvest_proceeds", "sometimes")])
-def test_objective_options_are_validated(field, value):
+@pytest.mark.parametrize("field, value, rule", [
+    ("objective_mode", "fastest", "'closest' or 'cost_aware'"),
+    ("te_aversion", -1.0, "greater than 0"),
+    ("reinvest_proceeds", "sometimes", "valid boolean"),
+])
+def test_objective_options_are_validated(field, value, rule):
+    ok = RebalanceOptions(objective_mode="cost_aware", te_aversion=5.0, reinvest_proceeds=False)
+    assert (ok.objective_mode.value, ok.te_aversion, ok.reinvest_proceeds) == ("cost_aware", 5.0, False)
     with pytest.raises(ValidationError) as err:
         RebalanceOptions(**{field: value})
-    assert field in str(err.value)
+    assert field in str(err.value) and rule in str(err.value), str(err.value)
