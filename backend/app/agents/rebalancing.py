@@ -170,6 +170,7 @@ class RebalancingAgent(RebalanceSetupCapabilities):
         """Read (one transaction), solve through the one engine (no transaction or lock held), write run +
         proposal + outbox (one transaction): a failure leaves nothing behind."""
         from app.agents.rebalance_engine import plan_from_proposal
+        from app.db.engine import serialize_writes
         from app.db.repositories.model_portfolios import ModelPortfolioRepository
         from app.domain.rebalancing import TriggerKind, TriggerReason
 
@@ -182,6 +183,7 @@ class RebalancingAgent(RebalanceSetupCapabilities):
         plan = plan_from_proposal(proposal, settings=read.settings, target_id=model.id, triggers=triggers,
                                   holdings=read.holdings, prices=read.prices)
         async with self.session_factory() as session, session.begin():
+            await serialize_writes(session)  # concurrent proposes of the same plan: one stores it, the rest see it
             if read.model is None:  # the optimizer's target on this pack, kept with the record
                 await ModelPortfolioRepository(session).save(model)
             result = await self._persist(session, ctx, check, plan)
