@@ -68,19 +68,24 @@ def build_orchestrator(session_factory: "async_sessionmaker") -> "Orchestrator":
 
 
 def bootstrap(
-    settings: Settings | None = None, *, engine: "AsyncEngine | None" = None, migrate_on_start: bool = True
+    settings: Settings | None = None,
+    *,
+    engine: "AsyncEngine | None" = None,
+    migrate_on_start: bool = True,
+    create_database: bool = False,
 ) -> App:
     """Build the application from settings (or an existing engine, e.g. an in-memory database).
 
-    A SQLite file is created only for the default database; any other URL must name an existing database
-    (``dawsos seed`` creates one), else :class:`~app.core.errors.DatabaseUnavailableError`."""
+    A SQLite file is created only for the default database or with ``create_database=True`` (a notebook's
+    scratch database); any other URL must name an existing database (``dawsos seed`` creates one), else
+    :class:`~app.core.errors.DatabaseUnavailableError`."""
     from app.agents.optimizer import OptimizerAgent
     from app.db.engine import make_engine, make_session_factory
 
     settings = settings or Settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     engine = engine or make_engine(
-        settings.database_url, echo=settings.sql_echo, create=settings.uses_default_database
+        settings.database_url, echo=settings.sql_echo, create=create_database or settings.uses_default_database
     )
     session_factory = make_session_factory(engine)
     orchestrator = build_orchestrator(session_factory)
