@@ -65,6 +65,10 @@ async def test_absurd_settings_and_lots_are_refused_and_write_nothing(  # noqa: 
         {"lot_id": "L1", "symbol": "AAPL", "quantity": "1e30", "cost_basis": "80", "acquired": "2020-01-02"}]}))
     assert_refused_input(dawsos(seeded_database_url, "rebalancing", "lots", "set", "P1", "--file", str(lots)),
                          str(lots), "lots[0].quantity", "1e30")
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"weights": {"AAPL": "0.0000000000001"}}))  # 13 places: the column keeps 12
+    assert_refused_input(dawsos(seeded_database_url, "rebalancing", "model", "set", "M_TINY", "--file", str(weights)),
+                         str(weights), "weights.AAPL", "12 decimal places")
     assert await _snapshot(seeded_session_factory) == before
     proposed = dawsos(seeded_database_url, "rebalancing", "propose", "P1", "--force", "--json")
     assert proposed.returncode == 0, proposed.stderr[-600:]

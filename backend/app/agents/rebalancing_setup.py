@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger()
 
 Symbol = Annotated[str, StringConstraints(min_length=1, max_length=16)]
-Weight = Annotated[Decimal, Field(gt=0, le=1)]
+Weight = Annotated[Decimal, Field(gt=0, le=1, decimal_places=12, allow_inf_nan=False)]  # model_weights NUMERIC(20, 12)
 PortfolioId = Annotated[str, Field(min_length=1, description="portfolio id (e.g. P1)")]
 
 
