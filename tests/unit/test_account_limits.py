@@ -7,7 +7,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from app.analytics.trade_path import solve_trade_path
+from app.analytics.engine import solve_trade_path
 from app.analytics.universe import AccountLimits, build_universe
 from tests.unit.analytics_builders import synthetic_universe
 

@@ -19,12 +19,13 @@ import pytest
 
 from analytics_builders import synthetic_universe as _setup
 from app.analytics.target import _psd_sqrtm_for, _riskfolio_uses_root_transposed, solve_target
-from app.analytics.trade_path import PathObjective, _Reduced, solve_trade_path
+from app.analytics.engine import PathObjective, solve_trade_path
+from app.analytics.engine.reduction import Reduction
 from app.domain.enums import ObjectiveMode
 
 def test_reduced_risk_terms_equal_the_full_quadratic_form():
     universe, model, _ = _setup()
-    red = _Reduced(universe, model.cov, 252)
+    red = Reduction(universe, model.cov, 252)
     rng = np.random.default_rng(0)
     for a in (universe.bench, rng.uniform(0, 0.1, universe.n)):
         c, rho = red.centre(a)
@@ -142,7 +143,7 @@ class _InlineExecutor:
 
 def test_trade_path_answer_does_not_depend_on_the_thread_schedule(monkeypatch):
     """(c) runs in a second thread beside the TE reports; run inline instead, every bit is the same."""
-    import app.analytics.trade_path as trade_path
+    import app.analytics.engine.path as path_module
 
     universe, model, policy = _setup(n=120, seed=9, te=0.001)  # TE limit out of reach: the full sequence
     target = pd.Series(np.where(universe.buyable, 1.0 / universe.buyable.sum(), 0.0), index=list(universe.symbols))
@@ -150,7 +151,7 @@ def test_trade_path_answer_does_not_depend_on_the_thread_schedule(monkeypatch):
               max_tracking_error=policy.max_tracking_error_pct, market_impact_bps=15.0, commission_per_trade=5.0)
     threaded = solve_trade_path(**kw)
     assert "b_turnover_for_te" in threaded.statuses  # the report ran beside (c)
-    monkeypatch.setattr(trade_path, "ThreadPoolExecutor", _InlineExecutor)
+    monkeypatch.setattr(path_module, "ThreadPoolExecutor", _InlineExecutor)
     inline = solve_trade_path(**kw)
     np.testing.assert_array_equal(threaded.weights.to_numpy(), inline.weights.to_numpy())
     assert threaded.statuses == inline.statuses
@@ -171,13 +172,13 @@ def _reachable(n: int = 240, seed: int = 4):
 
 
 def test_direct_attempt_on_a_certified_working_set_equals_the_solve_over_every_name(monkeypatch):
-    import app.analytics.trade_path as trade_path
+    import app.analytics.engine.working_set as working_set  # where the working-set constants are read
 
     universe, model, kw = _reachable()
     fast = solve_trade_path(**kw)
     note = fast.notes.get("c_direct_working_set", "")
     assert fast.statuses["c_direct"] == "optimal" and "certified relative gap" in note, fast.statuses
-    monkeypatch.setattr(trade_path, "PATH_WORKING_SET_MIN", 10**9)
+    monkeypatch.setattr(working_set, "PATH_WORKING_SET_MIN", 10**9)
     full = solve_trade_path(**kw)
     assert "c_direct_working_set" not in full.notes
     np.testing.assert_allclose(fast.weights.to_numpy(), full.weights.to_numpy(), atol=2e-5)
@@ -188,13 +189,13 @@ def test_direct_attempt_on_a_certified_working_set_equals_the_solve_over_every_n
 
 
 def test_uncertified_working_set_falls_back_to_every_name(monkeypatch):
-    import app.analytics.trade_path as trade_path
+    import app.analytics.engine.working_set as working_set  # where the working-set constants are read
 
     _, _, kw = _reachable()
-    monkeypatch.setattr(trade_path, "PATH_CERTIFY_REL_GAP", -1.0)
+    monkeypatch.setattr(working_set, "PATH_CERTIFY_REL_GAP", -1.0)
     tried = solve_trade_path(**kw)
     assert "solved over every buyable name" in tried.notes["c_direct_working_set"]
-    monkeypatch.setattr(trade_path, "PATH_WORKING_SET_MIN", 10**9)
+    monkeypatch.setattr(working_set, "PATH_WORKING_SET_MIN", 10**9)
     full = solve_trade_path(**kw)
     np.testing.assert_array_equal(tried.weights.to_numpy(), full.weights.to_numpy())
 
@@ -203,22 +204,25 @@ def test_path_certificate_bounds_the_suboptimality_of_a_restricted_answer(monkey
     """A working set far too small: its answer is feasible but worse, and f(w) − f* <= gap (both objectives)."""
     import cvxpy as cp
 
-    import app.analytics.trade_path as trade_path
-    from app.analytics.trade_path import (RIDGE, PathObjective, _certify_toward_target, _Problem, _Reduced,
-                                          _reserve_and_floor, _solve)
+    import app.analytics.engine.working_set as working_set
+    from app.analytics.engine import PathObjective
+    from app.analytics.engine.objective import RIDGE
+    from app.analytics.engine.rules import StageProblem, reserve_and_floor
+    from app.analytics.engine.stages import solve_stage
+    from app.analytics.engine.working_set import certify_toward_target
     from app.domain.enums import ObjectiveMode
 
     universe, model, kw = _reachable(n=200, seed=6)
-    monkeypatch.setattr(trade_path, "PATH_WORKING_SET_MIN", 10**9)
-    red = _Reduced(universe, model.cov, 252)
+    monkeypatch.setattr(working_set, "PATH_WORKING_SET_MIN", 10**9)
+    red = Reduction(universe, model.cov, 252)
     t = kw["target"].to_numpy()
     ct, cb = red.centre(t), red.centre(universe.bench)
     kappa = 15.0 / 1e4
-    reserve, floor = _reserve_and_floor(universe, commission_per_trade=5.0, kappa=kappa)
+    reserve, floor = reserve_and_floor(universe, commission_per_trade=5.0, kappa=kappa)
     buy = np.asarray(universe.buyable)
     free = np.zeros(universe.n, dtype=bool)
     free[np.flatnonzero(buy)[:40]] = True
-    red_s = _Reduced(universe, model.cov, 252, free=free)
+    red_s = Reduction(universe, model.cov, 252, free=free)
     cts, cbs = red_s.centre(t), red_s.centre(universe.bench)
     for objective in (PathObjective(), PathObjective(mode=ObjectiveMode.COST_AWARE, te_aversion=10.0)):
         full = solve_trade_path(**{**kw, "objective": objective})  # reference f*: the same problem, every name free
@@ -230,15 +234,15 @@ def test_path_certificate_bounds_the_suboptimality_of_a_restricted_answer(monkey
             return float(lam * (r @ r + ct[1] ** 2) + mu * to + RIDGE * np.sum((wb - t[red.B]) ** 2))
 
         f_star = objective_value(full.weights.to_numpy(), full.turnover)
-        p = _Problem(cp, universe, red_s, impact=kappa, reserve=reserve, floor=floor)
-        st = _solve(cp, cp.Minimize(lam * p.risk_distance_sq(cts) + mu * p.to
+        p = StageProblem(cp, universe, red_s, impact=kappa, reserve=reserve, floor=floor)
+        st = solve_stage(cp, cp.Minimize(lam * p.risk_distance_sq(cts) + mu * p.to
                                     + RIDGE * cp.sum_squares(p.w - t[red_s.B])),
                     p.constraints + [p.to <= 0.5, p.te(cbs) <= kw["max_tracking_error"] * 0.995], "c", {}, problem=p)
         assert st.solved
         w = red_s.full(np.asarray(p.w.value).reshape(-1))
         f_w = objective_value(w, float(p.to.value))
-        p_lp = _Problem(cp, universe, red, impact=kappa, reserve=reserve, floor=floor, with_risk=False)
-        cert = _certify_toward_target(cp, p_lp, red, w=w, to=float(p.to.value), t=t, c_target=ct, c_bench=cb,
+        p_lp = StageProblem(cp, universe, red, impact=kappa, reserve=reserve, floor=floor, with_risk=False)
+        cert = certify_toward_target(cp, p_lp, red, w=w, to=float(p.to.value), t=t, c_target=ct, c_bench=cb,
                                       risk_weight=lam, turnover_weight=mu, to_bound=0.5,
                                       te_bound=kw["max_tracking_error"] * 0.995, options={})
         assert cert.value == pytest.approx(f_w, rel=1e-9)

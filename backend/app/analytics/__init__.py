@@ -20,7 +20,7 @@ from app.analytics.report import build_constraint_report
 from app.analytics.returns import daily_returns
 from app.analytics.riskfolio_map import RISKFOLIO_CODES, riskfolio_code
 from app.analytics.target import TargetWeights, solve_target
-from app.analytics.trade_path import TradePath, solve_trade_path
+from app.analytics.engine import TradePath, solve_trade_path
 from app.analytics.trades import TradeLine, TradeList, TradeReason, build_trades
 from app.analytics.universe import Universe, build_universe
 

@@ -30,7 +30,7 @@ from app.analytics.report import build_constraint_report
 from app.analytics.returns import daily_returns
 from app.analytics.target import TargetWeights, solve_target
 from app.analytics.solver_kit import SOLVER
-from app.analytics.trade_path import PathObjective, TradePath, solve_trade_path
+from app.analytics.engine import PathObjective, TradePath, solve_trade_path
 from app.analytics.trades import TradeList, assign_lots, build_trades, sell_tax
 from app.analytics.universe import Universe, build_universe
 from app.core.decimals import pct, strip_zeros, to_decimal

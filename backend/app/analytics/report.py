@@ -16,7 +16,7 @@ import math
 from decimal import Decimal
 
 from app.analytics.metrics import PortfolioMetrics
-from app.analytics.trade_path import TradePath
+from app.analytics.engine import TradePath
 from app.analytics.trades import TradeList
 from app.analytics.universe import Universe
 from app.core.decimals import ZERO, money, pct, to_decimal
