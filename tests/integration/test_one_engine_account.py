@@ -130,3 +130,9 @@ async def test_no_risk_model_is_refused_and_writes_nothing(seeded_session_factor
     with pytest.raises(NoRiskModelError, match="no risk model on pricing pack 'PP_2022-12-29'"):
         await propose(seeded_session_factory, "PP_2022-12-29")
     assert await row_counts(seeded_session_factory) == before
+
+
+async def test_the_accounts_objective_mode_and_lambda_reach_the_engine(seeded_session_factory) -> None:  # noqa: ANN001
+    await configure_p1(seeded_session_factory, objective_mode="cost_aware", te_penalty_lambda=D("25"))
+    objective = (await propose(seeded_session_factory)).proposal.metadata["objective"]
+    assert objective["mode"] == "cost_aware" and D(objective["te_aversion"]) == D("25")

@@ -62,10 +62,17 @@ async def account_rules(session: AsyncSession, settings: RebalanceSettings, *, a
 
 def engine_arguments(settings: RebalanceSettings, rules: AccountRules, model: ModelPortfolio | None) -> dict:
     """Keyword arguments of ``optimizer.propose_trades`` for this account (nothing persisted by it: the
-    rebalancing record stores the proposal). A model target is given; an optimizer target is the policy's."""
+    rebalancing record stores the proposal). A model target is given; an optimizer target is the policy's. The
+    account's objective mode and λ (``te_penalty_lambda``) are the engine options; the rest are defaults, as
+    for ``dawsos rebalance``."""
     from app.agents.optimizer import MODEL_POLICY
+    from app.analytics.inputs import RebalanceOptions
 
-    args: dict = {"policy_id": settings.policy_id or MODEL_POLICY.id, "account": rules, "persist": False}
+    options = RebalanceOptions(objective_mode=settings.objective_mode,
+                               **({"te_aversion": float(settings.te_penalty_lambda)}
+                                  if settings.te_penalty_lambda > 0 else {}))
+    args: dict = {"policy_id": settings.policy_id or MODEL_POLICY.id, "account": rules, "persist": False,
+                  "options": options}
     if model is not None:
         args["target"] = GivenTarget(id=model.id, weights=dict(model.weights))
     return args

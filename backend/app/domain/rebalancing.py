@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.bounds import MAX_LAMBDA, Band, Commission, ImpactBps, Money, PerShare, PositiveShares
-from app.domain.enums import TradeAction
+from app.domain.enums import ObjectiveMode, TradeAction
 
 
 class _Frozen(BaseModel):
@@ -105,7 +105,10 @@ class RebalanceSettings(_Frozen):
     frequency: Frequency | None = Field(default=None, description="calendar trigger; None: no calendar trigger")
     cash_flow_min: Money = Field(default=Decimal("0"), description="currency; smaller flows wait")
     te_penalty_lambda: Decimal = Field(default=Decimal("10"), ge=0, le=MAX_LAMBDA, allow_inf_nan=False,
-                                       description="weight of TE² (annual) vs cost")
+                                       description="λ of cost_aware mode: weight of TE² (annual) vs costs and taxes")
+    objective_mode: ObjectiveMode = Field(default=ObjectiveMode.CLOSEST,
+                                          description="the trade engine's objective for this account: closest, or "
+                                                      "cost_aware (te_penalty_lambda · TE² + costs + taxes)")
     min_trade_value: Money = Field(default=Decimal("100"), description="currency")
     max_trades: int | None = Field(default=None, ge=1, description="most trades in one proposal; None: no limit")
     lot_method: LotMethod = Field(default=LotMethod.HIFO, description="which tax lots a sale takes first")
