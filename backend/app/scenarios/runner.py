@@ -156,7 +156,7 @@ async def run_scenario(
     if database_url is None:
         engine = create_async_engine(IN_MEMORY_URL, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        engine = make_engine(database_url)
+        engine = make_engine(database_url, create=True)  # the scenario seeds it: a new file is fine
     try:
         await upgrade_to_head(engine)
         session_factory = make_session_factory(engine)
