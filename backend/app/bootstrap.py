@@ -59,11 +59,13 @@ def build_orchestrator(session_factory: "async_sessionmaker") -> "Orchestrator":
     from app.orchestrator import Orchestrator
 
     from app.agents.notifications import NotificationAgent
+    from app.agents.proposals import ProposalAgent
     from app.agents.rebalancing import RebalancingAgent
+    from app.agents.users import UserAgent
 
     packs = PricingPackAgent(session_factory)
     agents = [OptimizerAgent(session_factory), PolicyAgent(session_factory), packs, RebalancingAgent(session_factory),
-              NotificationAgent(session_factory)]
+              ProposalAgent(session_factory), NotificationAgent(session_factory), UserAgent(session_factory)]
     return Orchestrator(agents, packs=packs)
 
 

@@ -48,6 +48,9 @@ TABLES = {
     "proposal_transitions",
     "approval_refusals",
     "notification_outbox",
+    # 0004_one_proposal_lifecycle
+    "proposal_fills",
+    "users",
 }
 
 
@@ -57,7 +60,7 @@ async def _tables(engine: AsyncEngine) -> set[str]:
 
 
 async def test_migrations_create_exactly_the_models(migrated_engine: AsyncEngine) -> None:
-    assert await current_revision(migrated_engine) == head_revision() == "0003_pack_prices_by_date"
+    assert await current_revision(migrated_engine) == head_revision() == "0004_one_proposal_lifecycle"
     assert await _tables(migrated_engine) == TABLES | {"alembic_version"}
 
     def diff(connection):  # type: ignore[no-untyped-def]

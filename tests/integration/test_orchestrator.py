@@ -205,7 +205,7 @@ async def test_envelope_and_idempotent_persistence(orchestrator, seeded_session_
     async with seeded_session_factory() as session:
         repo = ProposalRepository(session)
         assert await repo.request_ids(first.data.proposal_id) == [ctx.request_id, second_ctx.request_id]
-        assert await repo.get(first.data.proposal_id) == first.data.body()
+        assert await repo.get_body(first.data.proposal_id) == first.data.body()
     document = first.to_dict()
     assert document["data"]["proposal_id"] == first.data.proposal_id and document["ctx"]["asof_date"] == "2022-12-28"
     assert list(first.to_frame().index) == [t.symbol for t in first.data.trades]

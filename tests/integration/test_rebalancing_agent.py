@@ -11,8 +11,8 @@ from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
 from app.core.errors import ApprovalRefusedError, ProposalStateError
 from app.db.repositories.outbox import OutboxRepository
-from app.db.repositories.rebalance_runs import RebalanceRunRepository
-from app.domain.rebalancing import Outcome, ProposalStatus, TriggerKind
+from app.db.repositories import ProposalRepository
+from app.domain.rebalancing import ProposalStatus, TriggerKind
 
 from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, STRANGER, configure_p1, deposit, seal_newer_pack
 
@@ -45,22 +45,23 @@ async def test_over_threshold_pending_then_unauthorised_refused_then_approved(or
     assert all(n.proposal_id == result.proposal_id and n.status == "pending" for n in queued)
 
     with capture_logs() as logs, pytest.raises(ApprovalRefusedError) as refused:
-        await orchestrator.call("rebalance.approve", ctx(STRANGER), proposal_id=result.proposal_id)
+        await orchestrator.call("proposals.approve", ctx(STRANGER), proposal_id=result.proposal_id)
     assert refused.value.exit_code == 3 and STRANGER in str(refused.value)
-    assert any(e["event"] == "rebalance.approval.refused" and e["user"] == STRANGER for e in logs)
+    assert any(e["event"] == "proposals.decision.refused" and e["user"] == STRANGER for e in logs)
     async with seeded_session_factory() as s:
-        runs = RebalanceRunRepository(s)
+        runs = ProposalRepository(s)
         assert [r["user"] for r in await runs.refusals(result.proposal_id)] == [STRANGER]
         assert (await runs.get(result.proposal_id)).status is ProposalStatus.PENDING_APPROVAL
 
-    approved = (await orchestrator.call("rebalance.approve", ctx(APPROVER), proposal_id=result.proposal_id[:10])).data
+    approved = (await orchestrator.call("proposals.approve", ctx(APPROVER), proposal_id=result.proposal_id[:10])).data
     assert approved.status is ProposalStatus.APPROVED
     last = approved.transitions[-1]
     assert (last.from_status, last.to_status, last.actor) == (ProposalStatus.PENDING_APPROVAL, ProposalStatus.APPROVED, APPROVER)
     assert last.at is not None and last.at.tzinfo is not None
-    assert [t.to_status for t in approved.transitions] == [ProposalStatus.PENDING_APPROVAL, ProposalStatus.APPROVED]
+    assert [t.to_status for t in approved.transitions] == [ProposalStatus.PROPOSED, ProposalStatus.PENDING_APPROVAL,
+                                                         ProposalStatus.APPROVED]
     with pytest.raises(ProposalStateError):
-        await orchestrator.call("rebalance.reject", ctx(OWNER), proposal_id=result.proposal_id)
+        await orchestrator.call("proposals.reject", ctx(OWNER), proposal_id=result.proposal_id)
 
 
 async def test_under_threshold_is_proposed_and_reject_records_reason(seeded_session_factory) -> None:  # noqa: ANN001
@@ -68,24 +69,25 @@ async def test_under_threshold_is_proposed_and_reject_records_reason(seeded_sess
     orch = build_orchestrator(seeded_session_factory)
     result = (await orch.call("rebalance.propose", ctx(), portfolio_id="P1")).data
     assert result.status is ProposalStatus.PROPOSED
-    rejected = (await orch.call("rebalance.reject", ctx(OWNER), proposal_id=result.proposal_id, reason="not now")).data
+    rejected = (await orch.call("proposals.reject", ctx(OWNER), proposal_id=result.proposal_id, reason="not now")).data
     assert rejected.status is ProposalStatus.REJECTED and rejected.transitions[-1].reason == "not now"
 
 
 async def test_proposal_expires_when_a_newer_pack_is_sealed(orchestrator, seeded_session_factory) -> None:  # noqa: ANN001
     result = (await orchestrator.call("rebalance.propose", ctx(), portfolio_id="P1")).data
-    assert (await orchestrator.call("rebalance.expire", ctx())).data.expired == ()
+    assert (await orchestrator.call("proposals.expire", ctx())).data.expired == ()
     await seal_newer_pack(seeded_session_factory)
-    expired = (await orchestrator.call("rebalance.expire", ctx())).data.expired
+    expired = (await orchestrator.call("proposals.expire", ctx())).data.expired
     assert [(e.proposal_id, e.to_status, e.actor) for e in expired] == [(result.proposal_id, ProposalStatus.EXPIRED, "system")]
     assert "PP_2022-12-29" in expired[0].reason
     with pytest.raises(ProposalStateError):
-        await orchestrator.call("rebalance.approve", ctx(OWNER), proposal_id=result.proposal_id)
+        await orchestrator.call("proposals.approve", ctx(OWNER), proposal_id=result.proposal_id)
 
 
 async def test_history_after_three_rebalances(orchestrator, seeded_session_factory) -> None:  # noqa: ANN001
     first = (await orchestrator.call("rebalance.propose", ctx(), portfolio_id="P1")).data
-    await orchestrator.call("rebalance.approve", ctx(OWNER), proposal_id=first.proposal_id)
+    await orchestrator.call("proposals.approve", ctx(OWNER), proposal_id=first.proposal_id)
+    await orchestrator.call("proposals.execute", ctx(OWNER), proposal_id=first.proposal_id, as_proposed=True)
     await deposit(seeded_session_factory, D("5000"))
     second = (await orchestrator.call("rebalance.propose", ctx(), portfolio_id="P1")).data
     await deposit(seeded_session_factory, D("7000"))
@@ -93,14 +95,16 @@ async def test_history_after_three_rebalances(orchestrator, seeded_session_facto
     assert len({first.proposal_id, second.proposal_id, third.proposal_id}) == 3
     assert TriggerKind.CASH_FLOW in {r.kind for r in second.plan.triggers}
 
-    history = (await orchestrator.call("rebalance.history", ctx(), portfolio_id="P1")).data
+    history = (await orchestrator.call("proposals.history", ctx(), portfolio_id="P1")).data
     assert [e.proposal_id for e in history.entries] == [first.proposal_id, second.proposal_id, third.proposal_id]
     for entry in history.entries:
         assert sum(D(v) for v in entry.before_pct.values()) == D("100.00")
         assert sum(D(v) for v in entry.after_pct.values()) == D("100.00")
         assert entry.n_trades > 0 and entry.total_cost > 0 and entry.triggers
-    assert history.entries[0].outcome is Outcome.APPROVED
-    assert [a.actor for a in history.entries[0].approvals][-1] == OWNER
+    assert [e.outcome for e in history.entries] == ["executed", "superseded", third.status.value]
+    assert [(a.to_status, a.actor) for a in history.entries[0].approvals][-2:] == [
+        (ProposalStatus.APPROVED, OWNER), (ProposalStatus.EXECUTED, OWNER)]
+    assert history.entries[1].approvals[-1].reason.startswith(f"superseded by the newer proposal {third.proposal_id[:12]}")
     assert history.entries[1].before_pct["CASH"] > D("0")
 
 

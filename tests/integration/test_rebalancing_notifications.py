@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from app.db.repositories.outbox import OutboxRepository
+from app.db.repositories.users import UserRepository
 from app.notifications.smtp import SmtpSettings, deliver_pending, message_id
 
 
@@ -58,6 +59,8 @@ def smtp_server() -> Iterator[tuple[FlakyHandler, SmtpSettings]]:
 async def test_one_message_per_notification_even_when_the_first_attempt_fails(session_factory, smtp_server) -> None:  # noqa: ANN001
     handler, smtp = smtp_server
     async with session_factory() as s, s.begin():
+        for user in ("alice@example.com", "bob@example.com"):
+            await UserRepository(s).set_email(user, user)
         outbox = OutboxRepository(s)
         assert await outbox.add(notification_id="n1", proposal_id="p", recipient="alice@example.com", subject="one", body="b1")
         assert await outbox.add(notification_id="n2", proposal_id="p", recipient="bob@example.com", subject="two", body="b2")
@@ -81,7 +84,8 @@ async def test_one_message_per_notification_even_when_the_first_attempt_fails(se
 
 async def test_unreachable_server_leaves_notifications_pending(session_factory) -> None:  # noqa: ANN001
     async with session_factory() as s, s.begin():
-        await OutboxRepository(s).add(notification_id="n1", proposal_id=None, recipient="a@x", subject="s", body="b")
+        await UserRepository(s).set_email("a", "a@example.com")
+        await OutboxRepository(s).add(notification_id="n1", proposal_id=None, recipient="a", subject="s", body="b")
     report = await deliver_pending(session_factory, SmtpSettings(host="127.0.0.1", port=_free_port(), timeout=2))
     assert report.sent == () and [f[0] for f in report.failed] == ["n1"]
     async with session_factory() as s:

@@ -13,6 +13,7 @@ import pytest
 
 from app.db.models import RebalanceSettingsRow
 from app.db.repositories.outbox import OutboxRepository
+from app.db.repositories.users import UserRepository
 from app.notifications.smtp import message_id
 
 from tests.conftest import row_counts
@@ -117,6 +118,7 @@ async def test_unknown_portfolio_is_refused_in_one_line(args: list[str], seeded_
 async def _queue(session_factory, *ids: str) -> None:  # noqa: ANN001
     async with session_factory() as s, s.begin():
         for i in ids:
+            await UserRepository(s).set_email(f"{i}@example.com", f"{i}@example.com")
             await OutboxRepository(s).add(notification_id=i, proposal_id=None, recipient=f"{i}@example.com",
                                           subject=f"subject {i}", body="body")
 

@@ -23,7 +23,9 @@ from app.db.repositories import (
     ProposalRepository,
     SecurityRepository,
 )
-from app.domain import Benchmark, ConstraintDefaults, Policy, Portfolio, Security, canonical_json
+from app.domain import Benchmark, ConstraintDefaults, Policy, Portfolio, Security, TradeAction, canonical_json
+from app.domain.lifecycle import ProposalRecord, ProposalSource, RecordedTrade
+from app.domain.rebalancing import ProposalStatus
 from tests.conftest import row_counts
 
 
@@ -110,42 +112,45 @@ BODY = {
 }
 
 
+def _record(body: dict, proposal_id: str = "f" * 64) -> ProposalRecord:
+    return ProposalRecord(
+        proposal_id=proposal_id, portfolio_id="P1", policy_id="quality_focused", policy_version=1,
+        pricing_pack_id="PP_2022-12-28", asof_date=date(2022, 12, 28), source=ProposalSource.OPTIMIZER,
+        trades=(RecordedTrade(symbol="AAPL", action=TradeAction.SELL, current_shares=Decimal(100), shares=Decimal(10),
+                              price=Decimal("125.674"), trade_value=Decimal("1256.74"), commission=Decimal("5.00"),
+                              market_impact=Decimal("1.89"), estimated_cost=Decimal("6.89")),),
+        before_pct={"AAPL": Decimal("100.00"), "CASH": Decimal("0.00")},
+        after_pct={"AAPL": Decimal("90.00"), "CASH": Decimal("10.00")}, portfolio_value=Decimal("12567.40"),
+        cash_before=Decimal(0), cash_after=Decimal("1249.85"), total_trade_value=Decimal("1256.74"),
+        total_cost=Decimal("6.89"), estimated_tax=Decimal(0), requires_approval=False, body=body)
+
+
 async def test_proposals_saved_once_with_every_request(seeded_session_factory) -> None:  # type: ignore[no-untyped-def]
     proposal_id = "f" * 64
-    header = dict(
-        proposal_id=proposal_id,
-        portfolio_id="P1",
-        policy_id="quality_focused",
-        policy_version=1,
-        pricing_pack_id="PP_2022-12-28",
-        asof_date=date(2022, 12, 28),
-    )
     async with seeded_session_factory.begin() as session:
-        assert await ProposalRepository(session).save(BODY, request_id="r1", **header) is True
+        assert await ProposalRepository(session).save(_record(BODY), "r1") is True
     async with seeded_session_factory.begin() as session:
         repo = ProposalRepository(session)
-        assert await repo.save(dict(BODY), request_id="r2", **header) is False
-        assert await repo.save(dict(BODY), request_id="r2", **header) is False  # same request: recorded once
+        assert await repo.save(_record(dict(BODY)), "r2") is False
+        assert await repo.save(_record(dict(BODY)), "r2") is False  # same request: recorded once
     counts = await row_counts(seeded_session_factory)
     assert (counts["rebalance_proposals"], counts["proposal_requests"]) == (1, 2)
 
     async with seeded_session_factory() as session:
         repo = ProposalRepository(session)
-        assert await repo.get(proposal_id) == BODY
+        assert await repo.get_body(proposal_id) == BODY
         assert await repo.get_text(proposal_id) == canonical_json(BODY)
         assert await repo.request_ids(proposal_id) == ["r1", "r2"]
-        [record] = await repo.list(portfolio_id="P1")
-        assert (record.proposal_id, record.status, record.n_requests, record.policy_version) == (
-            proposal_id,
-            "proposed",
-            2,
-            1,
-        )
+        [stored] = await repo.list(portfolio_id="P1")
+        assert (stored.proposal_id, stored.status, stored.policy_version, stored.source) == (
+            proposal_id, ProposalStatus.PROPOSED, 1, ProposalSource.OPTIMIZER)
+        assert stored.trades == _record(BODY).trades and stored.cash_after == Decimal("1249.85")
+        assert await repo.count_requests(proposal_id) == 2
         assert await repo.list(portfolio_id="P2") == []
         with pytest.raises(UnknownProposalError):
             await repo.get("0" * 64)
 
     with pytest.raises(ProposalConflictError, match="different body"):
         async with seeded_session_factory.begin() as session:
-            await ProposalRepository(session).save({**BODY, "summary": {}}, request_id="r3", **header)
+            await ProposalRepository(session).save(_record({**BODY, "summary": {}}), "r3")
     assert await row_counts(seeded_session_factory) == counts

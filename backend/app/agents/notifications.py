@@ -1,5 +1,9 @@
 """NotificationAgent: ``notifications.send`` delivers pending outbox notifications by SMTP.
 
+Each message is rendered from its proposal's state when it is sent and goes to the recipient's configured
+e-mail address (``dawsos users set USER --email ADDRESS``); one whose proposal moved on is skipped, one whose
+user has no address is recorded undeliverable.
+
 The SMTP server comes from :class:`~app.notifications.smtp.SmtpSettings` (``DAWSOS_SMTP_*``), read when the
 call runs unless the agent was given settings. Each notification is claimed, sent and marked in its own
 short transaction (see :func:`~app.notifications.smtp.deliver_pending`): a failed send stays pending with
@@ -43,11 +47,13 @@ class DeliveryResult(BaseModel):
 
     smtp_server: str = Field(description="host:port")
     sent: tuple[str, ...] = Field(description="notification ids sent, in order")
-    failed: tuple[FailedDelivery, ...]
+    failed: tuple[FailedDelivery, ...] = Field(description="sends that failed; they stay pending")
+    skipped: tuple[FailedDelivery, ...] = Field(default=(), description="not sent: the proposal moved on")
+    undeliverable: tuple[FailedDelivery, ...] = Field(default=(), description="not sent: no e-mail address")
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.undeliverable
 
 
 def smtp_settings() -> "SmtpSettings":
@@ -79,6 +85,11 @@ class NotificationAgent(Agent):
 
         smtp = self.smtp or smtp_settings()
         report = await deliver_pending(self.session_factory, smtp, limit=args.limit)
-        log.info("notifications.send.done", sent=len(report.sent), failed=len(report.failed))
-        return DeliveryResult(smtp_server=f"{smtp.host}:{smtp.port}", sent=report.sent,
-                              failed=tuple(FailedDelivery(notification_id=i, error=e) for i, e in report.failed))
+        log.info("notifications.send.done", sent=len(report.sent), failed=len(report.failed),
+                 skipped=len(report.skipped), undeliverable=len(report.undeliverable))
+
+        def listed(pairs: tuple[tuple[str, str], ...]) -> tuple[FailedDelivery, ...]:
+            return tuple(FailedDelivery(notification_id=i, error=e) for i, e in pairs)
+
+        return DeliveryResult(smtp_server=f"{smtp.host}:{smtp.port}", sent=report.sent, failed=listed(report.failed),
+                              skipped=listed(report.skipped), undeliverable=listed(report.undeliverable))

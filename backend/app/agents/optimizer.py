@@ -124,8 +124,8 @@ class OptimizerAgent(Agent):
         One session; inputs are read in one transaction and the proposal written in another (all or nothing):
         any failure or cancellation leaves the database unchanged.
         """
+        from app.agents.proposal_lifecycle import record_optimizer_proposal
         from app.analytics.propose import build_proposal
-        from app.db.repositories import ProposalRepository
 
         async with self.session_factory() as session:
             async with session.begin():
@@ -142,16 +142,7 @@ class OptimizerAgent(Agent):
             proposal = await asyncio.to_thread(build_proposal, inputs, request_id=ctx.request_id)
             if args.persist:
                 async with session.begin():
-                    await ProposalRepository(session).save(
-                        proposal.body(),
-                        proposal_id=proposal.proposal_id,
-                        portfolio_id=proposal.portfolio_id,
-                        policy_id=proposal.policy_id,
-                        policy_version=proposal.policy_version,
-                        pricing_pack_id=proposal.pricing_pack_id,
-                        asof_date=proposal.asof_date,
-                        request_id=ctx.request_id,
-                    )
+                    await record_optimizer_proposal(session, ctx, proposal, inputs)
         log.info(
             "optimizer.proposal.ready",
             proposal_id=proposal.proposal_id,

@@ -1,7 +1,7 @@
 """The `dawsos` root command: global options, logging set-up (the CLI's one place), and every command group.
 
 Each command group is its own module (``app.cli.packs``, ``policies``, ``patterns``, ``proposals``,
-``rebalancing``, ``notifications``, ``allocation``; top-level commands in ``seed``, ``rebalance``); shared
+``rebalancing``, ``notifications``, ``users``, ``allocation``; top-level commands in ``seed``, ``rebalance``); shared
 helpers and options are in :mod:`app.cli.common`, shared tables in :mod:`app.cli.render`. No command module
 imports another or this one. Heavy libraries (riskfolio, cvxpy, matplotlib) are imported only by the commands
 that solve.
@@ -11,7 +11,18 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import allocation, notifications, packs, patterns, policies, proposals, rebalance, rebalancing, seed
+from app.cli import (
+    allocation,
+    notifications,
+    packs,
+    patterns,
+    policies,
+    proposals,
+    rebalance,
+    rebalancing,
+    seed,
+    users,
+)
 from app.cli.common import set_database_url, settings
 
 app = typer.Typer(
@@ -51,6 +62,7 @@ app.add_typer(proposals.proposals_app, name="proposals")
 app.command("history")(proposals.history)
 app.add_typer(rebalancing.rebalancing_app, name="rebalancing")
 app.add_typer(notifications.notifications_app, name="notifications")
+app.add_typer(users.users_app, name="users")
 app.command("optimize")(allocation.optimize)
 app.command("frontier")(allocation.frontier)
 

@@ -21,7 +21,12 @@ def _render(result: Any) -> None:
         typer.echo(f"sent {notification_id}")
     for f in result.failed:
         typer.echo(f"failed {f.notification_id}: {f.error}")
-    typer.echo(f"{len(result.sent)} sent, {len(result.failed)} failed via {result.smtp_server}")
+    for f in result.skipped:
+        typer.echo(f"skipped {f.notification_id}: {f.error}")
+    for f in result.undeliverable:
+        typer.echo(f"undeliverable {f.notification_id}: {f.error}")
+    typer.echo(f"{len(result.sent)} sent, {len(result.failed)} failed, {len(result.skipped)} skipped, "
+               f"{len(result.undeliverable)} undeliverable via {result.smtp_server}")
 
 
 @notifications_app.command("send")
@@ -29,10 +34,15 @@ def send(
     limit: int = typer.Option(100, "--limit", min=1, max=10_000, help="Most notifications sent, oldest first."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Send pending notifications; exit 1 when any delivery failed (it stays pending for the next run)."""
+    """Send pending notifications, rendered from each proposal's state now; exit 1 when any delivery failed (it
+    stays pending for the next run) or was undeliverable (its user has no e-mail address)."""
     result = call_capability("notifications.send", limit=limit)
     emit(result, json_out, _render)
     if result.failed:
         typer.echo(f"error: {len(result.failed)} of {len(result.failed) + len(result.sent)} notifications failed; "
                    "they stay pending for the next run", err=True)
+    if result.undeliverable:
+        typer.echo(f"error: {len(result.undeliverable)} notification(s) undeliverable (no e-mail address): "
+                   + ", ".join(f.notification_id for f in result.undeliverable), err=True)
+    if result.failed or result.undeliverable:
         raise typer.Exit(1)

@@ -123,7 +123,9 @@ def _render_scheduled(result: Any) -> None:
         outcome = (f"proposal {r.proposal_id[:12]} {r.status.value}" if r.proposal_id
                    else "no trades" if r.plan is not None else "not due")
         c.print(f"{r.check.portfolio_id}: {outcome}")
-    if not result.results:
+    for f in result.failed:
+        c.print(f"{f.portfolio_id}: FAILED, nothing written: {f.error}")
+    if not result.results and not result.failed:
         c.print("no portfolio has rebalancing settings")
 
 
@@ -266,6 +268,12 @@ def scheduled(
     portfolios: list[str] = typer.Option([], "--portfolio", help="Only these (repeatable); default every configured."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Expire superseded proposals, then check every configured portfolio and propose where due."""
+    """Expire superseded proposals, then check every configured portfolio and propose where due; each portfolio is
+    its own transaction. Prints what happened to each; exit 1 naming the portfolios that failed."""
     extra = {"portfolio_ids": tuple(portfolios)} if portfolios else {}
-    emit(call_capability("rebalance.scheduled", pack=pack, **extra), json_out, _render_scheduled)
+    result = call_capability("rebalance.scheduled", pack=pack, **extra)
+    emit(result, json_out, _render_scheduled)
+    if result.failed:
+        typer.echo(f"error: {len(result.failed)} portfolio(s) failed, nothing written for them: "
+                   + "; ".join(f"{f.portfolio_id}: {f.error}" for f in result.failed), err=True)
+        raise typer.Exit(1)

@@ -266,3 +266,32 @@ class ProposalStateError(DomainRefusal):
 
 class RebalanceConfigError(DomainRefusal):
     """A portfolio's rebalancing set-up is missing or incomplete (no settings, no target...)."""
+
+
+# ---- execution (fills recorded against a proposal) ----------------------------------------------
+class _FileLineMessage:
+    """``file: line N: field: problem (value=...)`` (the parts that are known)."""
+
+    def _located(self, file: str, line: int | None, field: str, problem: str, value: Any) -> str:
+        self.file, self.line, self.field, self.problem, self.value = file, line, field, problem, value
+        where = ": ".join(p for p in (file, f"line {line}" if line is not None else "", field) if p)
+        shown = f" (value={value!r})" if value is not None else ""
+        return f"{where}: {problem}{shown}"
+
+
+class FillsFileError(_FileLineMessage, InputError):
+    """A fills file (CSV) is unreadable or a line fails validation (exit 2)."""
+
+    def __init__(self, file: str, line: int | None, field: str, problem: str, value: Any = None) -> None:
+        super().__init__(self._located(file, line, field, problem, value))
+
+
+class FillRefusedError(_FileLineMessage, DomainRefusal):
+    """A fill that does not match its proposal: unknown symbol, wrong side, more shares than proposed (exit 3)."""
+
+    def __init__(self, file: str, line: int | None, field: str, problem: str, value: Any = None) -> None:
+        super().__init__(self._located(file, line, field, problem, value))
+
+
+class PortfolioChangedError(DomainRefusal):
+    """The portfolio no longer holds what the proposal started from: its fills cannot be applied."""

@@ -56,7 +56,9 @@ class ProposalStatus(StrEnum):
     PENDING_APPROVAL = "pending_approval"
     APPROVED = "approved"
     REJECTED = "rejected"
+    EXECUTED = "executed"
     EXPIRED = "expired"
+    SUPERSEDED = "superseded"
 
 
 class ApproverRole(StrEnum):
@@ -83,7 +85,9 @@ class Outcome(StrEnum):
     PENDING_APPROVAL = "pending_approval"
     APPROVED = "approved"
     REJECTED = "rejected"
+    EXECUTED = "executed"
     EXPIRED = "expired"
+    SUPERSEDED = "superseded"
 
 
 # ---- configuration ----------------------------------------------------------------------------------
@@ -242,47 +246,6 @@ class RebalancePlan(_Frozen):
         return self.model_dump(mode="json")
 
 
-class TransitionRecord(_Frozen):
-    proposal_id: str
-    from_status: ProposalStatus | None
-    to_status: ProposalStatus
-    actor: str
-    reason: str = ""
-    at: datetime
-
-
-class StoredProposal(_Frozen):
-    """A rebalance proposal as stored: its plan, status and transitions."""
-
-    proposal_id: str
-    portfolio_id: str
-    status: ProposalStatus
-    pricing_pack_id: str
-    created_at: datetime
-    plan: RebalancePlan
-    transitions: tuple[TransitionRecord, ...] = ()
-
-
-class HistoryEntry(_Frozen):
-    run_id: str
-    portfolio_id: str
-    pricing_pack_id: str
-    asof_date: date
-    created_at: datetime
-    triggers: tuple[TriggerReason, ...]
-    before_pct: dict[str, Decimal]
-    after_pct: dict[str, Decimal]
-    n_trades: int
-    total_trade_value: Decimal
-    total_cost: Decimal
-    realised_short_term: Decimal
-    realised_long_term: Decimal
-    estimated_tax: Decimal
-    proposal_id: str | None
-    outcome: Outcome
-    approvals: tuple[TransitionRecord, ...] = ()
-
-
 class Notification(_Frozen):
     id: str = Field(description="idempotency key; also the e-mail Message-ID")
     proposal_id: str | None
@@ -294,3 +257,6 @@ class Notification(_Frozen):
     last_error: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+    kind: str = Field(default="status", description="status (true only while the proposal is in it) | decided")
+    about_status: str | None = Field(default=None, description="the proposal status the message is about")
+    address: str | None = Field(default=None, description="the e-mail address it was sent to")

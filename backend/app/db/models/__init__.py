@@ -15,10 +15,10 @@ from app.db.base import utcnow
 from app.db.models.market import SecurityRow, QualityRatingRow, PricingPackRow, PackPriceRow, BenchmarkRow, BenchmarkWeightRow
 from app.db.models.portfolio import PortfolioRow, HoldingRow
 from app.db.models.policy import OptimizerPolicyRow, ConstraintDefaultsRow
-from app.db.models.proposal import RebalanceProposalRow, ProposalRequestRow, RebalanceRunRow, ProposalTransitionRow, ApprovalRefusalRow
+from app.db.models.proposal import RebalanceProposalRow, ProposalRequestRow, RebalanceRunRow, ProposalTransitionRow, ApprovalRefusalRow, ProposalFillRow
 from app.db.models.rebalancing import RebalanceSettingsRow, PortfolioApproverRow, RestrictedSymbolRow, ModelPortfolioRow, ModelWeightRow
 from app.db.models.ledger import TaxLotRow, PortfolioTransactionRow, CashFlowRow
-from app.db.models.notification import NotificationOutboxRow
+from app.db.models.notification import NotificationOutboxRow, UserRow
 
 __all__ = [
     "ApprovalRefusalRow",
@@ -36,6 +36,7 @@ __all__ = [
     "PortfolioRow",
     "PortfolioTransactionRow",
     "PricingPackRow",
+    "ProposalFillRow",
     "ProposalRequestRow",
     "ProposalTransitionRow",
     "QualityRatingRow",
@@ -45,5 +46,6 @@ __all__ = [
     "RestrictedSymbolRow",
     "SecurityRow",
     "TaxLotRow",
+    "UserRow",
     "utcnow",
 ]

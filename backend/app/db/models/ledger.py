@@ -37,6 +37,8 @@ class PortfolioTransactionRow(Base):
     quantity: Mapped[Decimal] = mapped_column(DecimalType(24, 8))
     trade_date: Mapped[date] = mapped_column(Date)
     realised_gain: Mapped[Decimal] = mapped_column(DecimalType(20, 4))
+    price: Mapped[Decimal | None] = mapped_column(DecimalType(20, 6))
+    proposal_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class CashFlowRow(Base):

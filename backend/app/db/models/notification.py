@@ -1,4 +1,8 @@
-"""The notification outbox (one row per message to send).
+"""The notification outbox (one row per message to send) and the users' e-mail addresses.
+
+A row names the proposal and the status it is about (``about_status``); the message is rendered from the
+proposal's state when it is sent, to the recipient's configured address (``address`` records the one used).
+Statuses: ``pending``, ``sent``, ``skipped`` (the proposal moved on), ``undeliverable`` (no address).
 """
 
 from __future__ import annotations
@@ -25,3 +29,16 @@ class NotificationOutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16), default="status")
+    about_status: Mapped[str | None] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(320))
+
+
+class UserRow(Base):
+    """A user known to the product (the ids given to ``--user``) and where their mail goes."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -9,17 +9,27 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, DecimalType, utcnow
 
 
+#: at most one live approved proposal per portfolio and pack (migration 0004; partial on both dialects)
+APPROVED_ONLY = text("status = 'approved'")
+
+
 class RebalanceProposalRow(Base):
-    """A persisted proposal: ``body`` is the canonical JSON (``RebalanceProposal.body()``)."""
+    """THE proposal table (every command's proposals, one state machine): ``body`` is the engine's canonical
+    JSON, ``record`` the uniform fields (trades, allocations, cash, totals) of
+    :class:`app.domain.lifecycle.ProposalRecord`, ``status`` the lifecycle state."""
 
     __tablename__ = "rebalance_proposals"
-    __table_args__ = (Index(None, "portfolio_id"),)
+    __table_args__ = (
+        Index(None, "portfolio_id"),
+        Index("uq_rebalance_proposals_live_approved", "portfolio_id", "pricing_pack_id", unique=True,
+              sqlite_where=APPROVED_ONLY, postgresql_where=APPROVED_ONLY),
+    )
 
     proposal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     portfolio_id: Mapped[str] = mapped_column(String(64))
@@ -30,6 +40,11 @@ class RebalanceProposalRow(Base):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="proposed")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    source: Mapped[str] = mapped_column(String(16))
+    requires_approval: Mapped[bool] = mapped_column(Boolean)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    superseded_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ProposalRequestRow(Base):
@@ -90,5 +105,27 @@ class ApprovalRefusalRow(Base):
     user_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProposalFillRow(Base):
+    """What filled against what was proposed (``dawsos proposals execute``); one row per fill line."""
+
+    __tablename__ = "proposal_fills"
+    __table_args__ = (Index(None, "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("rebalance_proposals.proposal_id"))
+    line: Mapped[int | None] = mapped_column(Integer)
+    symbol: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(8))
+    proposed_shares: Mapped[Decimal] = mapped_column(DecimalType(24, 8))
+    shares: Mapped[Decimal] = mapped_column(DecimalType(24, 8))
+    price: Mapped[Decimal] = mapped_column(DecimalType(20, 6))
+    fill_date: Mapped[date] = mapped_column(Date)
+    fees: Mapped[Decimal] = mapped_column(DecimalType(20, 4))
+    realised_gain: Mapped[Decimal] = mapped_column(DecimalType(20, 4))
+    actor: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -8,7 +8,7 @@ from app.db.repositories.constraint_defaults import ConstraintDefaultsRepository
 from app.db.repositories.packs import PricingPackRepository, frame_rows, pack_content_hash
 from app.db.repositories.policies import LIMIT_FIELDS, PolicyRepository, policy_content_hash
 from app.db.repositories.portfolios import PortfolioRepository
-from app.db.repositories.proposals import ProposalRecord, ProposalRepository
+from app.db.repositories.proposals import ProposalRepository
 from app.db.repositories.securities import SecurityRepository
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "PolicyRepository",
     "PortfolioRepository",
     "PricingPackRepository",
-    "ProposalRecord",
     "ProposalRepository",
     "SecurityRepository",
     "frame_rows",

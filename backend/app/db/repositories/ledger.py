@@ -43,10 +43,12 @@ class LedgerRepository:
                        acquired=r.acquired) for r in await self.session.scalars(stmt)]
 
     # ---- transactions -------------------------------------------------------------------------------
-    async def record(self, portfolio_id: str, tx: Transaction) -> None:
+    async def record(self, portfolio_id: str, tx: Transaction, *, price: Decimal | None = None,
+                     proposal_id: str | None = None) -> None:
+        """One transaction of the ledger (the wash-sale rule reads them); ``price`` currency per share."""
         self.session.add(PortfolioTransactionRow(
             portfolio_id=portfolio_id, symbol=tx.symbol, action=tx.action.value, quantity=tx.quantity,
-            trade_date=tx.trade_date, realised_gain=tx.realised_gain))
+            trade_date=tx.trade_date, realised_gain=tx.realised_gain, price=price, proposal_id=proposal_id))
         await self.session.flush()
 
     async def transactions(self, portfolio_id: str, *, around: date, days: int = 62) -> list[Transaction]:

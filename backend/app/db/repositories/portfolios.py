@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import builtins
 
-from sqlalchemy import select
+from collections.abc import Mapping
+from decimal import Decimal
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.core.errors import UnknownPortfolioError
-from app.db.models import PortfolioRow
+from app.db.models import HoldingRow, PortfolioRow
 from app.domain import Holding, Portfolio
 
 
@@ -47,3 +50,12 @@ class PortfolioRepository:
         """Every portfolio, sorted by id."""
         stmt = select(PortfolioRow).options(selectinload(PortfolioRow.holdings)).order_by(PortfolioRow.id)
         return [to_portfolio(r) for r in await self.session.scalars(stmt)]
+
+    async def set_positions(self, portfolio_id: str, *, holdings: Mapping[str, Decimal], cash: Decimal) -> None:
+        """Replace the portfolio's holdings (symbol -> shares; zero positions are dropped) and cash (currency)."""
+        await self.session.execute(delete(HoldingRow).where(HoldingRow.portfolio_id == portfolio_id))
+        for symbol, shares in sorted(holdings.items()):
+            if shares != 0:
+                self.session.add(HoldingRow(portfolio_id=portfolio_id, symbol=symbol, shares=shares))
+        await self.session.execute(update(PortfolioRow).where(PortfolioRow.id == portfolio_id).values(cash=cash))
+        await self.session.flush()
