@@ -145,6 +145,7 @@ def test_short_term_gain_avoided_when_another_name_serves() -> None:
     sold = -by_symbol(p)["BBB"].delta_shares
     assert p.account.realised.long_term == sold * D(40)  # 100 − 60 per share, all long-term
     assert p.account.realised.tax_total == (sold * D(40) * TaxRates().long_term).quantize(D("0.01"))
+    assert p.summary.estimated_tax == p.account.realised.tax_total > 0
 
 
 def test_harvest_sells_the_loss_lot_and_buys_the_substitute() -> None:

@@ -11,7 +11,7 @@ from app.analytics.notes import Note
 from app.analytics.taxes import realised_gains
 from app.analytics.trades import TradeLine, TradeList, TradeReason
 from app.analytics.universe import Universe
-from app.core.decimals import ZERO, money, pct, ratio, strip_zeros
+from app.core.decimals import money, pct, ratio, strip_zeros
 from app.domain.account import AccountNote, AccountOutcome, HarvestRecord
 from app.domain.enums import TradeAction
 from app.domain.proposal import ConstraintLine, ConstraintSense, ProposalSummary, ProposedTrade
@@ -56,8 +56,9 @@ def proposed_trades(tl: TradeList, universe: Universe, inputs: RebalanceInputs, 
 
 
 def summary_of(tl: TradeList, universe: Universe, before: PortfolioMetrics, after: PortfolioMetrics,
-               lines: tuple[ConstraintLine, ...]) -> ProposalSummary:
-    """The summary; cash and value are the account's own (a withdrawal reserve is counted in cash)."""
+               lines: tuple[ConstraintLine, ...], tax: Decimal | None = None) -> ProposalSummary:
+    """The summary; cash and value are the account's own (a withdrawal reserve is counted in cash); ``tax``:
+    the estimated tax of the sales (currency), None when no tax lots are known."""
     traded_value = sum((t.trade_value for t in tl.trades), Decimal(0))
     reserve = universe.withdrawal
     return ProposalSummary(
@@ -69,7 +70,7 @@ def summary_of(tl: TradeList, universe: Universe, before: PortfolioMetrics, afte
         volatility_before_pct=pct(before.volatility), volatility_after_pct=pct(after.volatility),
         sharpe_before=ratio(before.sharpe, 4), sharpe_after=ratio(after.sharpe, 4),
         avg_quality_before=ratio(before.avg_quality, 2), avg_quality_after=ratio(after.avg_quality, 2),
-        n_trades=len(tl.trades), all_constraints_satisfied=all(c.satisfied for c in lines),
+        n_trades=len(tl.trades), all_constraints_satisfied=all(c.satisfied for c in lines), estimated_tax=tax,
     )
 
 
@@ -77,7 +78,8 @@ def blocked_buys_line(tl: TradeList, universe: Universe) -> ConstraintLine:
     """Structural: nothing the account may not buy (restricted, wash sale, harvested) is bought."""
     bad = [t.symbol for t in tl.trades if t.action is TradeAction.BUY and t.symbol in universe.account.no_buy]
     return ConstraintLine(
-        name="no_buys_blocked_for_account", sense=ConstraintSense.MAX, unit="count", limit=Decimal(0), before=None, after=Decimal(len(bad)),
+        name="no_buys_blocked_for_account", sense=ConstraintSense.MAX, unit="count", limit=Decimal(0), before=None,
+        after=Decimal(len(bad)),
         satisfied=not bad, binding=False, detail="" if not bad else "bought although blocked: " + ", ".join(bad))
 
 
@@ -96,8 +98,3 @@ def account_outcome(tl: TradeList, plan: AccountPlan, universe: Universe, notes:
         restricted=tuple(sorted(plan.rules.restricted)),
         notes=tuple(AccountNote(kind=n.kind.value, symbol=n.symbol, text=n.text) for n in notes),
     )
-
-
-def estimated_tax(outcome: AccountOutcome | None) -> Decimal:
-    """Tax the proposal's sales realise (currency; zero without account rules)."""
-    return outcome.realised.tax_total if outcome is not None else ZERO

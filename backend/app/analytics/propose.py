@@ -23,14 +23,14 @@ import structlog
 from app import ENGINE_VERSION
 from app.analytics.account import AccountPlan, plan_account
 from app.analytics.assemble import account_outcome, blocked_buys_line, proposed_trades, summary_of
+from app.analytics.engine import PathObjective, TradePath, solve_trade_path
 from app.analytics.estimators import RiskModel, estimate_risk_model
 from app.analytics.inputs import RebalanceInputs
 from app.analytics.metrics import PortfolioMetrics, objective_record, portfolio_metrics
 from app.analytics.report import build_constraint_report
 from app.analytics.returns import daily_returns
-from app.analytics.target import TargetWeights, solve_target
 from app.analytics.solver_kit import SOLVER
-from app.analytics.engine import PathObjective, TradePath, solve_trade_path
+from app.analytics.target import TargetWeights, solve_target
 from app.analytics.trades import TradeList, assign_lots, build_trades, sell_tax
 from app.analytics.universe import Universe, build_universe
 from app.core.decimals import pct, strip_zeros, to_decimal
@@ -287,9 +287,11 @@ def assemble_proposal(inputs: RebalanceInputs, *, universe: Universe, plan: Acco
         policy_version=pol.version, method_version=pol.method_version, pricing_pack_id=inputs.pack.id,
         asof_date=inputs.pack.asof_date, request_id=request_id,
         trades=proposed_trades(tl, universe, inputs, before, after),
-        summary=summary_of(tl, universe, before, after, lines), constraints=lines, warnings=tuple(warnings),
+        summary=summary_of(tl, universe, before, after, lines, outcome.realised.tax_total if outcome else None),
+        constraints=lines, warnings=tuple(warnings),
         target_weights={s: pct(float(w)) for s, w in target.weights.items() if pct(float(w)) != 0},
-        metadata=_metadata(inputs, universe, rets, risk, target, path, _objective(inputs, universe, risk, target, tl, after)),
+        metadata=_metadata(inputs, universe, rets, risk, target, path,
+                           _objective(inputs, universe, risk, target, tl, after)),
         account=outcome,
     )
 

@@ -56,6 +56,8 @@ class ProposalSummary(_Out):
     avg_quality_after: Decimal
     n_trades: int
     all_constraints_satisfied: bool
+    estimated_tax: Decimal | None = Field(
+        default=None, description="tax the sales realise after netting, currency (runs with tax lots; else None)")
 
 
 class ConstraintSense(StrEnum):
@@ -111,13 +113,15 @@ class RebalanceProposal(_Out):
     VOLATILE_FIELDS: ClassVar[tuple[str, ...]] = ("request_id",)
 
     def body(self) -> dict[str, Any]:
-        """The canonical, JSON-ready body without volatile fields (what must be byte-identical); ``account``
-        only when the run had account rules."""
+        """The canonical, JSON-ready body without volatile fields (what must be byte-identical); ``account`` and
+        ``summary.estimated_tax`` only when the run had account rules."""
         data = self.model_dump(mode="json")
         for key in self.VOLATILE_FIELDS:
             data.pop(key, None)
         if data.get("account") is None:
             data.pop("account", None)
+        if data.get("summary", {}).get("estimated_tax", "") is None:
+            data["summary"].pop("estimated_tax")
         return data
 
     @property
@@ -173,7 +177,7 @@ def _frame(proposal: RebalanceProposal, part: str, *, exact: bool):  # noqa: ANN
     raise ValueError(f"part must be one of {', '.join(PROPOSAL_PARTS)} (value={part!r})")
 
 
-def compare_proposals(proposals: "list[RebalanceProposal] | tuple[RebalanceProposal, ...]", *,
+def compare_proposals(proposals: list[RebalanceProposal] | tuple[RebalanceProposal, ...], *,
                       part: str = "summary", exact: bool = False):  # noqa: ANN201 - pandas.DataFrame
     """Proposals side by side: the ``summary`` fields (or a ``constraints`` column ``after``) as rows, one
     column per proposal, labelled ``policy_id`` (``policy_id@portfolio_id`` when portfolios differ)."""
