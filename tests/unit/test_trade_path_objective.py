@@ -138,3 +138,28 @@ def test_objective_options_are_validated(field, value, rule):
     with pytest.raises(ValidationError) as err:
         RebalanceOptions(**{field: value})
     assert field in str(err.value) and rule in str(err.value), str(err.value)
+
+
+def test_cost_aware_objective_counts_the_taxes_the_sales_realise():
+    from datetime import date
+
+    from engine_builders import lot, make_inputs
+
+    # a 3,000 withdrawal from 100,000 held in two names with long- and short-term gains
+    inputs = make_inputs(
+        target={"AAA": "0.5", "BBB": "0.5"}, holdings={"AAA": 500, "BBB": 500}, cash="0",
+        prices={"AAA": 100, "BBB": 100}, withdrawal=Decimal("3000"),
+        options=RebalanceOptions(lookback_days=250, objective_mode="cost_aware", te_aversion=10.0),
+        lots=(lot("A1", "AAA", "500", "60", date(2022, 10, 3)), lot("B1", "BBB", "500", "60", date(2020, 1, 2))))
+    prop = build_proposal(inputs)
+    objective = prop.metadata["objective"]
+    # fractions of the value this rebalance trades: the portfolio value less the withdrawal kept in cash
+    value = prop.summary.portfolio_value - prop.account.withdrawal_reserved
+    tax = prop.account.realised.tax_total
+    assert tax > 0
+    assert Decimal(objective["taxes_fraction"]) == (tax / value).quantize(Decimal("1e-10"))
+    costs = sum((t.estimated_cost for t in prop.trades), Decimal(0)) / value
+    assert Decimal(objective["costs_fraction"]) == costs.quantize(Decimal("1e-10"))
+    assert float(objective["value"]) == pytest.approx(
+        10.0 * float(objective["te_to_target_squared"]) + float(costs) + float(tax / value),
+        abs=1e-9)  # λ x the 1e-10 rounding of TE²

@@ -118,6 +118,7 @@ def objective_record(
     cov: np.ndarray,
     total_cost: Decimal,
     value_before: Decimal,
+    taxes: Decimal = ZERO,
     annualization: int = 252,
 ) -> dict[str, str | None]:
     """The trade path's objective, recomputed from the final whole-share trades (for the proposal metadata).
@@ -125,16 +126,19 @@ def objective_record(
     * ``weights_after``: post-trade weights (value / value after trading, cash included as 0), universe order;
       ``target``: the target weights (fractions) in the same order; ``cov``: the run's daily Σ;
     * ``te_to_target² = annualization · (w_after − t)ᵀ Σ (w_after − t)`` (annual, fraction²);
-    * ``costs = total_cost / value_before`` (fraction of the portfolio value; taxes are not modelled here);
-    * ``value``: ``te_aversion · te_to_target² + costs`` in ``cost_aware`` mode, ``te_to_target²`` in
-      ``closest`` mode (costs only break ties there; ``te_aversion`` is then ``None``).
+    * ``costs = total_cost / value_before``, ``taxes = taxes / value_before`` (the tax the sales realise,
+      currency; 0 without tax lots) — fractions of the value this rebalance trades (``value_before``: the
+      universe's value, i.e. net of a withdrawal kept in cash);
+    * ``value``: ``te_aversion · te_to_target² + costs + taxes`` in ``cost_aware`` mode, ``te_to_target²`` in
+      ``closest`` mode (costs and taxes only break ties there; ``te_aversion`` is then ``None``).
 
     Numbers are strings: ``te_to_target_pct`` percent (4 dp), the rest fractions (10 dp, ROUND_HALF_EVEN).
     """
     a = np.asarray(weights_after, float) - np.asarray(target, float)
     te2 = max(float(a @ np.asarray(cov, float) @ a), 0.0) * annualization
     costs = float(total_cost / value_before) if value_before > 0 else 0.0
-    value = te2 if te_aversion is None else float(te_aversion) * te2 + costs
+    tax = float(taxes / value_before) if value_before > 0 else 0.0
+    value = te2 if te_aversion is None else float(te_aversion) * te2 + costs + tax
 
     def fixed(x: float, places: str) -> str:
         return format(Decimal(repr(x)).quantize(Decimal(places), rounding=ROUND_HALF_EVEN), "f")
@@ -145,5 +149,6 @@ def objective_record(
         "te_to_target_pct": fixed(math.sqrt(te2) * 100, "0.0001"),
         "te_to_target_squared": fixed(te2, "1e-10"),
         "costs_fraction": fixed(costs, "1e-10"),
+        "taxes_fraction": fixed(tax, "1e-10"),
         "value": fixed(value, "1e-10"),
     }

@@ -250,14 +250,14 @@ def _metadata(inputs: RebalanceInputs, universe: Universe, rets: pd.DataFrame, r
 
 
 def _objective(inputs: RebalanceInputs, universe: Universe, risk: RiskModel, target: TargetWeights, tl: TradeList,
-               after: PortfolioMetrics) -> dict[str, Any]:
+               after: PortfolioMetrics, taxes: Decimal) -> dict[str, Any]:
     """The trade path's objective (mode, λ, value) recomputed from the final trades."""
     opts = inputs.options
     return objective_record(
         mode=opts.objective_mode.value,
         te_aversion=opts.te_aversion if opts.objective_mode is ObjectiveMode.COST_AWARE else None,
         weights_after=after.weights, target=target.weights.reindex(list(universe.symbols)).fillna(0.0).to_numpy(),
-        cov=risk.cov, total_cost=tl.total_cost, value_before=universe.value,
+        cov=risk.cov, total_cost=tl.total_cost, value_before=universe.value, taxes=taxes,
         annualization=inputs.defaults.annualization_factor,
     )
 
@@ -280,6 +280,7 @@ def assemble_proposal(inputs: RebalanceInputs, *, universe: Universe, plan: Acco
     if plan is not None:
         lines = (*lines, blocked_buys_line(tl, universe))
         outcome = account_outcome(tl, plan, universe, notes, inputs.target.id if inputs.target else None)
+    tax = outcome.realised.tax_total if outcome else None
     warnings = (*universe.warnings, *risk.warnings, *target.warnings, *map(str, path.warnings), *map(str, tl.warnings),
                 *(f"dropped {d}" for d in tl.dropped), *(str(n) for n in notes))
     return RebalanceProposal(
@@ -287,11 +288,11 @@ def assemble_proposal(inputs: RebalanceInputs, *, universe: Universe, plan: Acco
         policy_version=pol.version, method_version=pol.method_version, pricing_pack_id=inputs.pack.id,
         asof_date=inputs.pack.asof_date, request_id=request_id,
         trades=proposed_trades(tl, universe, inputs, before, after),
-        summary=summary_of(tl, universe, before, after, lines, outcome.realised.tax_total if outcome else None),
+        summary=summary_of(tl, universe, before, after, lines, tax),
         constraints=lines, warnings=tuple(warnings),
         target_weights={s: pct(float(w)) for s, w in target.weights.items() if pct(float(w)) != 0},
         metadata=_metadata(inputs, universe, rets, risk, target, path,
-                           _objective(inputs, universe, risk, target, tl, after)),
+                           _objective(inputs, universe, risk, target, tl, after, tax or Decimal(0))),
         account=outcome,
     )
 
