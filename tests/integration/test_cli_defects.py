@@ -13,9 +13,10 @@ from pathlib import Path
 
 from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
+from app.db.repositories.users import UserRepository
 
 from tests.conftest import row_counts
-from tests.integration.rebalancing_setup import PACK, STRANGER, configure_p1
+from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, STRANGER, configure_p1
 
 DAWSOS = str(Path(sys.executable).parent / "dawsos")
 
@@ -99,10 +100,10 @@ async def test_a_refused_approval_prints_one_line_and_logs_to_the_log_file(  # n
                      log_file=log_file)
     assert_one_line(refused, 3, "refused: ", STRANGER)
     events = [json.loads(line) for line in log_file.read_text().splitlines()]
-    assert any(e["event"] == "rebalance.approval.refused" and e["user"] == STRANGER for e in events)
+    assert any(e["event"] == "proposals.decision.refused" and e["user"] == STRANGER for e in events)
     verbose = dawsos(seeded_database_url, "--verbose", "proposals", "approve", proposal.proposal_id[:12],
                      "--user", STRANGER, log_file=log_file)
-    assert verbose.returncode == 3 and "rebalance.approval.refused" in verbose.stderr
+    assert verbose.returncode == 3 and "proposals.decision.refused" in verbose.stderr
 
 
 async def test_smtp_failures_print_one_error_line(seeded_database_url, seeded_session_factory, tmp_path: Path) -> None:  # noqa: ANN001
@@ -110,6 +111,9 @@ async def test_smtp_failures_print_one_error_line(seeded_database_url, seeded_se
     result = (await build_orchestrator(seeded_session_factory).call(
         "rebalance.propose", RequestCtx(pricing_pack_id=PACK), portfolio_id="P1")).data
     assert result.notifications >= 2
+    async with seeded_session_factory() as s, s.begin():  # mail goes to configured addresses only
+        for user in (OWNER, APPROVER):
+            await UserRepository(s).set_email(user, user)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
