@@ -65,6 +65,11 @@ async def test_absurd_settings_and_lots_are_refused_and_write_nothing(  # noqa: 
         {"lot_id": "L1", "symbol": "AAPL", "quantity": "1e30", "cost_basis": "80", "acquired": "2020-01-02"}]}))
     assert_refused_input(dawsos(seeded_database_url, "rebalancing", "lots", "set", "P1", "--file", str(lots)),
                          str(lots), "lots[0].quantity", "1e30")
+    precise = tmp_path / "precise_lots.json"
+    precise.write_text(json.dumps({"lots": [
+        {"lot_id": "L1", "symbol": "AAPL", "quantity": "10", "cost_basis": "80.1234567", "acquired": "2020-01-02"}]}))
+    assert_refused_input(dawsos(seeded_database_url, "rebalancing", "lots", "set", "P1", "--file", str(precise)),
+                         str(precise), "[0].cost_basis", "6 decimal places")
     weights = tmp_path / "weights.json"
     weights.write_text(json.dumps({"weights": {"AAPL": "0.0000000000001"}}))  # 13 places: the column keeps 12
     assert_refused_input(dawsos(seeded_database_url, "rebalancing", "model", "set", "M_TINY", "--file", str(weights)),

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
@@ -98,6 +98,16 @@ class SetLotsArgs(CapabilityArgs):
     portfolio_id: PortfolioId
     lots: tuple[TaxLot, ...] = Field(description="every tax lot of the portfolio (replaces the stored ones); "
                                                  "quantity in shares, cost_basis in currency per share")
+
+    @field_validator("lots")
+    @classmethod
+    def _cost_basis_scale(cls, lots: tuple[TaxLot, ...]) -> tuple[TaxLot, ...]:
+        """tax_lots.cost_basis is NUMERIC(20, 6): more places would be refused by the database, not here."""
+        for i, lot in enumerate(lots):
+            exponent = lot.cost_basis.normalize().as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > 6:
+                raise ValueError(f"[{i}].cost_basis has more than 6 decimal places (value={lot.cost_basis})")
+        return lots
 
     @model_validator(mode="after")
     def _ids(self) -> "SetLotsArgs":
