@@ -75,7 +75,7 @@ class Synthetic:
     symbols: list[str]
     sectors: list[str]
     quality: np.ndarray
-    dates: "object"  # pandas DatetimeIndex
+    dates: object  # pandas DatetimeIndex
     closes: np.ndarray  # (N_DAYS + 1) x N, currency, 2 dp
     bench: list[Decimal]
     holdings: dict[str, Decimal]

@@ -23,14 +23,14 @@ class App:
     """The running application: settings, database and agents. Use as ``async with bootstrap(...) as app``."""
 
     settings: Settings
-    engine: "AsyncEngine"
-    session_factory: "async_sessionmaker"
-    optimizer: "OptimizerAgent"
-    orchestrator: "Orchestrator"
+    engine: AsyncEngine
+    session_factory: async_sessionmaker
+    optimizer: OptimizerAgent
+    orchestrator: Orchestrator
     migrate_on_start: bool = True
     _started: bool = field(default=False, repr=False)
 
-    async def start(self) -> "App":
+    async def start(self) -> App:
         """Upgrade the schema to head (the app upgrades on start)."""
         if self.migrate_on_start and not self._started:
             from app.db.engine import database_errors
@@ -44,24 +44,23 @@ class App:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def __aenter__(self) -> "App":
+    async def __aenter__(self) -> App:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
 
-def build_orchestrator(session_factory: "async_sessionmaker") -> "Orchestrator":
+def build_orchestrator(session_factory: async_sessionmaker) -> Orchestrator:
     """The orchestrator over every agent, each on ``session_factory`` (duplicate capabilities refused here)."""
+    from app.agents.notifications import NotificationAgent
     from app.agents.optimizer import OptimizerAgent
     from app.agents.packs import PricingPackAgent
     from app.agents.policies import PolicyAgent
-    from app.orchestrator import Orchestrator
-
-    from app.agents.notifications import NotificationAgent
     from app.agents.proposals import ProposalAgent
     from app.agents.rebalancing import RebalancingAgent
     from app.agents.users import UserAgent
+    from app.orchestrator import Orchestrator
 
     packs = PricingPackAgent(session_factory)
     agents = [OptimizerAgent(session_factory), PolicyAgent(session_factory), packs, RebalancingAgent(session_factory),
@@ -72,7 +71,7 @@ def build_orchestrator(session_factory: "async_sessionmaker") -> "Orchestrator":
 def bootstrap(
     settings: Settings | None = None,
     *,
-    engine: "AsyncEngine | None" = None,
+    engine: AsyncEngine | None = None,
     migrate_on_start: bool = True,
     create_database: bool = False,
 ) -> App:

@@ -14,7 +14,6 @@ from pathlib import Path
 from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
 from app.db.repositories.users import UserRepository
-
 from tests.conftest import row_counts
 from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, STRANGER, configure_p1
 

@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import row_counts
 from tests.integration.rebalancing_setup import configure_p1
 

@@ -20,7 +20,6 @@ from app.db.repositories import PortfolioRepository, ProposalRepository
 from app.db.repositories.ledger import LedgerRepository
 from app.db.repositories.rebalance_config import RebalanceConfigRepository
 from app.domain.rebalancing import RebalanceSettings, TaxLot
-
 from tests.conftest import row_counts
 from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, configure_p1
 
@@ -112,7 +111,8 @@ async def test_execute_round_trip(seeded_database_url, seeded_session_factory) -
     for t in proposal["trades"]:
         if t["action"] == "BUY":
             (lot,) = [x for x in lots if x.lot_id.startswith(pid[:12]) and x.symbol == t["symbol"]]
-            assert (lot.quantity, lot.cost_basis, lot.acquired) == (D(t["delta_shares"]), D(t["price"]), date(2022, 12, 28))
+            expected = (D(t["delta_shares"]), D(t["price"]), date(2022, 12, 28))
+            assert (lot.quantity, lot.cost_basis, lot.acquired) == expected
 
     again = ok_json(url, "rebalance", "--portfolio", "P1", "--policy", "quality_focused")
     assert D(again["summary"]["cash_before"]) == cash
@@ -147,7 +147,8 @@ async def test_bad_fills_files_are_refused_with_nothing_written(seeded_database_
         "zero.csv": (f"symbol,shares,price,date\n{sell},0,10,2022-12-28\n", 2, "line 2: shares: must not be 0"),
         "unknown.csv": (f"symbol,shares,price,date\n{sell},-1,10,2022-12-28\nTSLA,5,10,2022-12-28\n", 3,
                         "line 3: symbol: proposal"),
-        "side.csv": (f"symbol,shares,price,date\n{buy},-1,10,2022-12-28\n", 3, f"line 2: shares: the proposal buys {buy}"),
+        "side.csv": (f"symbol,shares,price,date\n{buy},-1,10,2022-12-28\n", 3,
+                     f"line 2: shares: the proposal buys {buy}"),
         "many.csv": (f"symbol,shares,price,date\n{sell},-1,10,2022-12-28\n{sell},-{too_many - 1},10,2022-12-29\n", 3,
                      f"line 3: shares: {sell} fills {too_many} shares in all, more than"),
     }
@@ -182,10 +183,12 @@ async def test_scheduled_run_with_one_failing_portfolio(seeded_database_url, see
     done = dawsos(seeded_database_url, "rebalancing", "scheduled", "--pack", PACK)
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "P1: " in done.stdout and "P2: FAILED, nothing written" in done.stdout
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: 1 portfolio(s) failed") and "P2" in done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: 1 portfolio(s) failed")
+    assert "P2" in done.stderr
     async with seeded_session_factory() as s:
         for row in (RebalanceProposalRow, RebalanceRunRow, ModelPortfolioRow):
             owner = row.portfolio_id if hasattr(row, "portfolio_id") else row.id
             assert not list(await s.scalars(select(row).where(owner.like("P2%")))), row.__tablename__
-        assert not list(await s.scalars(select(NotificationOutboxRow).where(NotificationOutboxRow.subject.like("%P2%"))))
+        about_p2 = select(NotificationOutboxRow).where(NotificationOutboxRow.subject.like("%P2%"))
+        assert not list(await s.scalars(about_p2))
         assert list(await s.scalars(select(RebalanceProposalRow).where(RebalanceProposalRow.portfolio_id == "P1")))

@@ -9,7 +9,6 @@ from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
 from app.db.repositories.outbox import OutboxRepository
 from app.domain.rebalancing import ProposalStatus
-
 from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, configure_p1, seal_newer_pack
 from tests.integration.test_rebalancing_notifications import FlakyHandler, running_smtp
 

@@ -15,7 +15,6 @@ import structlog
 from pydantic import Field
 
 from app.agents.base import Agent, CapabilityArgs, capability
-from app.agents.optimizer import OptimizerAgent
 from app.agents.packs import PricingPackAgent
 from app.analytics.inputs import RebalanceOptions
 from app.bootstrap import build_orchestrator
@@ -26,8 +25,8 @@ from app.core.errors import (
     DeadlineExceededError,
     PricingPackError,
     UnknownCapabilityError,
-    UnknownPricingPackError,
     UnknownPortfolioError,
+    UnknownPricingPackError,
 )
 from app.db.models import SecurityRow
 from app.db.repositories import PricingPackRepository, ProposalRepository

@@ -10,10 +10,9 @@ from structlog.testing import capture_logs
 from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
 from app.core.errors import ApprovalRefusedError, ProposalStateError
-from app.db.repositories.outbox import OutboxRepository
 from app.db.repositories import ProposalRepository
+from app.db.repositories.outbox import OutboxRepository
 from app.domain.rebalancing import ProposalStatus, TriggerKind
-
 from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, STRANGER, configure_p1, deposit, seal_newer_pack
 
 
@@ -33,7 +32,9 @@ async def test_check_says_why(orchestrator) -> None:  # noqa: ANN001
     assert ("MSFT", TriggerKind.DRIFT_ABSOLUTE) in {(r.symbol, r.kind) for r in check.reasons}
 
 
-async def test_over_threshold_pending_then_unauthorised_refused_then_approved(orchestrator, seeded_session_factory) -> None:  # noqa: ANN001
+async def test_over_threshold_pending_then_unauthorised_refused_then_approved(  # noqa: ANN001
+    orchestrator, seeded_session_factory
+) -> None:
     result = (await orchestrator.call("rebalance.propose", ctx(), portfolio_id="P1")).data
     plan = result.plan
     assert plan.total_trade_value > D("10000") and result.status is ProposalStatus.PENDING_APPROVAL
@@ -56,7 +57,8 @@ async def test_over_threshold_pending_then_unauthorised_refused_then_approved(or
     approved = (await orchestrator.call("proposals.approve", ctx(APPROVER), proposal_id=result.proposal_id[:10])).data
     assert approved.status is ProposalStatus.APPROVED
     last = approved.transitions[-1]
-    assert (last.from_status, last.to_status, last.actor) == (ProposalStatus.PENDING_APPROVAL, ProposalStatus.APPROVED, APPROVER)
+    assert (last.from_status, last.to_status, last.actor) == (
+        ProposalStatus.PENDING_APPROVAL, ProposalStatus.APPROVED, APPROVER)
     assert last.at is not None and last.at.tzinfo is not None
     assert [t.to_status for t in approved.transitions] == [ProposalStatus.PROPOSED, ProposalStatus.PENDING_APPROVAL,
                                                          ProposalStatus.APPROVED]
@@ -78,7 +80,8 @@ async def test_proposal_expires_when_a_newer_pack_is_sealed(orchestrator, seeded
     assert (await orchestrator.call("proposals.expire", ctx())).data.expired == ()
     await seal_newer_pack(seeded_session_factory)
     expired = (await orchestrator.call("proposals.expire", ctx())).data.expired
-    assert [(e.proposal_id, e.to_status, e.actor) for e in expired] == [(result.proposal_id, ProposalStatus.EXPIRED, "system")]
+    assert [(e.proposal_id, e.to_status, e.actor) for e in expired] == [
+        (result.proposal_id, ProposalStatus.EXPIRED, "system")]
     assert "PP_2022-12-29" in expired[0].reason
     with pytest.raises(ProposalStateError):
         await orchestrator.call("proposals.approve", ctx(OWNER), proposal_id=result.proposal_id)
@@ -104,7 +107,8 @@ async def test_history_after_three_rebalances(orchestrator, seeded_session_facto
     assert [e.outcome for e in history.entries] == ["executed", "superseded", third.status.value]
     assert [(a.to_status, a.actor) for a in history.entries[0].approvals][-2:] == [
         (ProposalStatus.APPROVED, OWNER), (ProposalStatus.EXECUTED, OWNER)]
-    assert history.entries[1].approvals[-1].reason.startswith(f"superseded by the newer proposal {third.proposal_id[:12]}")
+    superseded = f"superseded by the newer proposal {third.proposal_id[:12]}"
+    assert history.entries[1].approvals[-1].reason.startswith(superseded)
     assert history.entries[1].before_pct["CASH"] > D("0")
 
 

@@ -13,7 +13,6 @@ import pytest
 
 from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
-
 from tests.integration.rebalancing_setup import APPROVER, PACK, STRANGER, configure_p1
 
 DAWSOS = str(Path(sys.executable).parent / "dawsos")

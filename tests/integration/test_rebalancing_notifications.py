@@ -62,9 +62,12 @@ async def test_one_message_per_notification_even_when_the_first_attempt_fails(se
         for user in ("alice@example.com", "bob@example.com"):
             await UserRepository(s).set_email(user, user)
         outbox = OutboxRepository(s)
-        assert await outbox.add(notification_id="n1", proposal_id="p", recipient="alice@example.com", subject="one", body="b1")
-        assert await outbox.add(notification_id="n2", proposal_id="p", recipient="bob@example.com", subject="two", body="b2")
-        assert not await outbox.add(notification_id="n1", proposal_id="p", recipient="alice@example.com", subject="one", body="b1")
+        first = {"notification_id": "n1", "proposal_id": "p", "recipient": "alice@example.com", "subject": "one",
+                 "body": "b1"}
+        assert await outbox.add(**first)
+        assert await outbox.add(notification_id="n2", proposal_id="p", recipient="bob@example.com", subject="two",
+                                body="b2")
+        assert not await outbox.add(**first)
 
     first = await deliver_pending(session_factory, smtp)
     assert [f[0] for f in first.failed] == ["n1"] and "451" in first.failed[0][1]

@@ -15,7 +15,6 @@ from app.db.models import RebalanceSettingsRow
 from app.db.repositories.outbox import OutboxRepository
 from app.db.repositories.users import UserRepository
 from app.notifications.smtp import message_id
-
 from tests.conftest import row_counts
 from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, WEIGHTS, configure_p1
 from tests.integration.test_rebalancing_cli import dawsos
@@ -78,14 +77,18 @@ BAD_FILES = {
     "wrong type": ({"model_portfolio_id": "M_P1", "max_trades": "many"}, 2, "max_trades", "'many'"),
     "unknown field": ({"model_portfolio_id": "M_P1", "drift_band": 0.1}, 2, "drift_band", "0.1"),
     "out of range": ({"model_portfolio_id": "M_P1", "drift_abs_band": -0.05}, 2, "drift_abs_band", "-0.05"),
-    "nested out of range": ({"model_portfolio_id": "M_P1", "tax_rates": {"long_term": 1.5}}, 2, "tax_rates.long_term", "1.5"),
+    "nested out of range": ({"model_portfolio_id": "M_P1", "tax_rates": {"long_term": 1.5}}, 2,
+                            "tax_rates.long_term", "1.5"),
     "unknown model (refused)": ({"model_portfolio_id": "M_NOPE"}, 3, "model portfolio", "'M_NOPE'"),
-    "unknown substitute (refused)": ({"model_portfolio_id": "M_P1", "substitutes": {"XOM": "ZZZZ"}}, 3, "security", "'ZZZZ'"),
+    "unknown substitute (refused)": ({"model_portfolio_id": "M_P1", "substitutes": {"XOM": "ZZZZ"}}, 3,
+                                     "security", "'ZZZZ'"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
-async def test_a_bad_settings_file_changes_nothing(case: str, seeded_database_url, seeded_session_factory, tmp_path) -> None:  # noqa: ANN001
+async def test_a_bad_settings_file_changes_nothing(  # noqa: ANN001
+    case: str, seeded_database_url, seeded_session_factory, tmp_path
+) -> None:
     await configure_p1(seeded_session_factory)
     before, counts = await settings_row(seeded_session_factory), await row_counts(seeded_session_factory)
     document, code, field, value = BAD_FILES[case]
@@ -107,7 +110,9 @@ async def test_a_bad_settings_file_changes_nothing(case: str, seeded_database_ur
     ["rebalancing", "lots", "list", "P9"],
     ["rebalancing", "check", "P9", "--pack", PACK],
 ])
-async def test_unknown_portfolio_is_refused_in_one_line(args: list[str], seeded_database_url, seeded_session_factory) -> None:  # noqa: ANN001
+async def test_unknown_portfolio_is_refused_in_one_line(  # noqa: ANN001
+    args: list[str], seeded_database_url, seeded_session_factory
+) -> None:
     counts = await row_counts(seeded_session_factory)
     done = dawsos(seeded_database_url, *args)
     assert done.returncode == 3 and done.stdout == ""

@@ -7,12 +7,11 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import seedpack
 
 from app.analytics.estimators import RiskModel, estimate_risk_model
 from app.analytics.returns import daily_returns
 from app.domain.enums import CovEstimator, MeanEstimator
-
-import seedpack
 
 SYMS = ("AAA", "BBB", "CCC", "DDD", "EEE")
 VOL = np.array([0.010, 0.020, 0.015, 0.012, 0.018])

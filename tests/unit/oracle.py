@@ -79,7 +79,10 @@ def check_proposal(inputs: RebalanceInputs, prop: RebalanceProposal, *, cov_tol:
     b = b / b.sum()
     cov = daily_cov(inputs, symbols)
     ann = inputs.defaults.annualization_factor
-    te = lambda w: float(np.sqrt(max((w - b) @ cov @ (w - b), 0) * ann))
+
+    def te(w: np.ndarray) -> float:
+        return float(np.sqrt(max((w - b) @ cov @ (w - b), 0) * ann))
+
     lines = {c.name: c for c in prop.constraints}
     assert [c.name for c in prop.constraints] == [
         "long_only", "no_margin", "halted_untouched", "no_buys_below_min_quality", "forced_exits",
@@ -96,11 +99,13 @@ def check_proposal(inputs: RebalanceInputs, prop: RebalanceProposal, *, cov_tol:
     still_below = [s for s in symbols if s in below and after[s] > 0 and before[s] > 0]
     assert lines["forced_exits"].after == len(still_below)
     assert lines["forced_exits"].satisfied == (not still_below)
-    assert all(s in halted or before[s] * price[s] < 2 * Decimal(dft.commission_per_trade) for s in still_below), still_below
+    too_small = 2 * Decimal(dft.commission_per_trade)
+    assert all(s in halted or before[s] * price[s] < too_small for s in still_below), still_below
 
     cap = Decimal(repr(pol.max_single_position_pct))
     single_ok = all(
-        after[s] * price[s] <= cap * V1 or after[s] * price[s] - Decimal(inputs.securities[s].lot_size) * price[s] < cap * V1
+        after[s] * price[s] <= cap * V1
+        or after[s] * price[s] - Decimal(inputs.securities[s].lot_size) * price[s] < cap * V1
         for s in symbols
     )
     ln = lines["max_single_position"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import seedpack
 from allocation_fixtures import ASOF, factor_returns, pack_returns
 
-import seedpack
 from app.analytics.estimators import estimate_risk_model
 from app.analytics.factor_model import align_factor_returns, factor_covariance
 from app.core.errors import InputError

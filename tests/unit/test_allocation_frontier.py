@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import seedpack
 from allocation_fixtures import COV, MU, pack_model, synthetic_model
 
-import seedpack
 from app.analytics.allocation import OptimizationSpec, efficient_frontier, plot_frontier
 from app.core.errors import InputError
 from app.domain.enums import Model, RiskMeasure

@@ -5,10 +5,10 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 import pytest
+import seedpack
 from allocation_fixtures import COV, MU, SYMS, pack_model, sample_model, synthetic_model
 from scipy.optimize import minimize
 
-import seedpack
 from app.analytics.allocation import GroupCap, OptimizationSpec, group_caps, optimize_portfolio
 from app.core.errors import InputError
 from app.domain.enums import Model, Objective, RiskMeasure

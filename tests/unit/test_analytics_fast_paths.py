@@ -16,12 +16,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from analytics_builders import synthetic_universe as _setup
-from app.analytics.target import _psd_sqrtm_for, _riskfolio_uses_root_transposed, solve_target
+
 from app.analytics.engine import PathObjective, solve_trade_path
 from app.analytics.engine.reduction import Reduction
+from app.analytics.target import _psd_sqrtm_for, _riskfolio_uses_root_transposed, solve_target
 from app.domain.enums import ObjectiveMode
+
 
 def test_reduced_risk_terms_equal_the_full_quadratic_form():
     universe, model, _ = _setup()
@@ -127,7 +128,7 @@ class _InlineExecutor:
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         pass
 
-    def __enter__(self) -> "_InlineExecutor":
+    def __enter__(self) -> _InlineExecutor:
         return self
 
     def __exit__(self, *exc) -> None:  # noqa: ANN002
@@ -228,7 +229,7 @@ def test_path_certificate_bounds_the_suboptimality_of_a_restricted_answer(monkey
         full = solve_trade_path(**{**kw, "objective": objective})  # reference f*: the same problem, every name free
         lam, mu = objective.risk_weight, objective.turnover_weight(kappa, 0.5 - full.min_turnover_needed)
 
-        def objective_value(w, to):
+        def objective_value(w, to, lam=lam, mu=mu):  # noqa: ANN001 - bound per objective
             wb = w[red.B]
             r = red.G @ wb - ct[0]
             return float(lam * (r @ r + ct[1] ** 2) + mu * to + RIDGE * np.sum((wb - t[red.B]) ** 2))

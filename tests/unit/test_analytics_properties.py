@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from oracle import check_proposal
+
 from app.analytics import RebalanceInputs, RebalanceOptions, build_proposal
 from app.core.errors import DawsosError
 from app.domain.canonical import canonical_json

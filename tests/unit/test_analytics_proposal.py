@@ -8,9 +8,9 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-
 import seedpack as sp
 from oracle import check_proposal
+
 from app.analytics import build_proposal, build_proposal_timed, daily_returns
 from app.core.errors import InfeasiblePolicyError, InputError
 from app.domain.canonical import canonical_json

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import structlog
@@ -39,7 +39,7 @@ def test_deadline_helpers() -> None:
     assert timed.request_id == ctx.request_id
     assert 4 < timed.remaining_seconds() <= 5  # type: ignore[operator]
     assert timed.with_timeout(60).deadline == timed.deadline  # never extends an earlier deadline
-    past = RequestCtx(deadline=datetime.now(timezone.utc) - timedelta(seconds=1))
+    past = RequestCtx(deadline=datetime.now(UTC) - timedelta(seconds=1))
     assert past.remaining_seconds() < 0  # type: ignore[operator]
     naive = RequestCtx(deadline=datetime.now() + timedelta(seconds=10))
     assert naive.deadline is not None and naive.deadline.tzinfo is not None

@@ -43,7 +43,7 @@ def test_second_thread_waits_and_stdout_is_restored() -> None:
 def test_reentrant_and_warnings_restored() -> None:
     before = list(warnings.filters)
     with quiet(), quiet() as inner:  # nested in one thread: no deadlock
-        warnings.warn("silenced", UserWarning)
+        warnings.warn("silenced", UserWarning, stacklevel=1)
         print("inner")
     assert inner.getvalue() == "inner\n"
     assert warnings.filters == before

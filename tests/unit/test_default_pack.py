@@ -3,7 +3,7 @@ for the shortest lookback."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ ASOF = date(2022, 12, 28)
 
 def pack(pack_id: str, *, asof: date = ASOF, sealed_at: int = 0, n_dates: int = 1260) -> PricingPack:
     return PricingPack(id=pack_id, asof_date=asof, sealed=True, n_dates=n_dates,
-                       sealed_at=datetime(2026, 1, 1, 12, sealed_at, tzinfo=timezone.utc))
+                       sealed_at=datetime(2026, 1, 1, 12, sealed_at, tzinfo=UTC))
 
 
 def test_ties_on_asof_go_to_the_later_sealed_pack_whatever_the_ids() -> None:

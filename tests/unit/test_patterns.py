@@ -39,7 +39,8 @@ PROPOSE = {"name": "proposal", "capability": "optimizer.propose_trades",
 @pytest.mark.parametrize(
     ("steps", "message"),
     [
-        ([{"name": "a", "capability": "optimizer.nope", "args": {}}], r"step 'a': unknown capability 'optimizer\.nope'"),
+        ([{"name": "a", "capability": "optimizer.nope", "args": {}}],
+         r"step 'a': unknown capability 'optimizer\.nope'"),
         ([PROPOSE, {**PROPOSE, "output": "other"}], r"step 'proposal': duplicate step name"),
         ([{**PROPOSE, "args": {**PROPOSE["args"], "colour": "red"}}],
          r"step 'proposal': optimizer\.propose_trades has no argument 'colour'"),

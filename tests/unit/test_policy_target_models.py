@@ -34,6 +34,7 @@ def test_equal_weight_target_is_equal_over_eligible_names() -> None:
 
 def test_full_investment_model_refused_when_caps_hold_cash() -> None:
     """conservative_income's caps absorb 64 %: only Classic (whose target may hold cash) applies."""
-    inputs = sp.make_inputs(portfolio_id="P2", policy_id="conservative_income", options=RebalanceOptions(model=Model.HRP))
+    inputs = sp.make_inputs(portfolio_id="P2", policy_id="conservative_income",
+                            options=RebalanceOptions(model=Model.HRP))
     with pytest.raises(InputError, match="use model 'Classic'"):
         build_proposal(inputs)

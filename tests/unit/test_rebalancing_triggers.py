@@ -7,7 +7,6 @@ from decimal import Decimal as D
 
 from app.domain.rebalancing import Frequency, TriggerKind
 from app.rebalancing import check_triggers, due_session, is_session, next_session
-
 from tests.unit.rebalancing_builders import settings
 
 TARGET = {"AAA": D("0.50"), "BBB": D("0.46"), "CCC": D("0.04")}
@@ -46,7 +45,8 @@ def test_calendar_due_date_moves_across_a_holiday() -> None:
     # monthly from 2022-11-25: 2022-12-25 is a Sunday and Mon 2022-12-26 the Christmas holiday -> Tue 12-27
     assert due_session(date(2022, 11, 25), Frequency.MONTHLY) == date(2022, 12, 27)
     st = settings(drift_abs_band=None, frequency=Frequency.MONTHLY)
-    before = check_triggers(settings=st, weights={}, target={}, asof=date(2022, 12, 23), last_rebalance=date(2022, 11, 25))
+    before = check_triggers(settings=st, weights={}, target={}, asof=date(2022, 12, 23),
+                            last_rebalance=date(2022, 11, 25))
     on = check_triggers(settings=st, weights={}, target={}, asof=date(2022, 12, 27), last_rebalance=date(2022, 11, 25))
     assert not before.due and before.next_calendar_date == date(2022, 12, 27)
     assert on.due and kinds(on) == [("calendar", None)]
@@ -55,7 +55,8 @@ def test_calendar_due_date_moves_across_a_holiday() -> None:
 def test_calendar_due_date_moves_across_a_weekend() -> None:
     # monthly from 2022-09-15: 2022-10-15 is a Saturday -> Monday 2022-10-17
     assert due_session(date(2022, 9, 15), Frequency.MONTHLY) == date(2022, 10, 17)
-    # quarterly from 2022-09-30: 2022-12-30 (Fri, open); daily from Fri 2022-12-30: Sat, Sun, Mon 2 Jan (holiday) -> Tue 3 Jan
+    # quarterly from 2022-09-30: 2022-12-30 (Fri, open);
+    # daily from Fri 2022-12-30: Sat, Sun, Mon 2 Jan (holiday) -> Tue 3 Jan
     assert due_session(date(2022, 9, 30), Frequency.QUARTERLY) == date(2022, 12, 30)
     assert due_session(date(2022, 12, 30), Frequency.DAILY) == date(2023, 1, 3)
     assert next_session(date(2022, 12, 24)) == date(2022, 12, 27)

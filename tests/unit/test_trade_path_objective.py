@@ -12,10 +12,10 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from pydantic import ValidationError
-
 import seedpack as sp
 from oracle import check_proposal, daily_cov, max_sharpe_oracle
+from pydantic import ValidationError
+
 from app.analytics import build_proposal
 from app.analytics.inputs import RebalanceOptions
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from analytics_builders import synthetic_universe
+
 from app.analytics import target as target_mod
 from app.analytics import working_set
 from app.analytics.target import _bounds, solve_target

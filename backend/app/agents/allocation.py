@@ -7,9 +7,10 @@ repositories, then call :mod:`app.analytics.allocation` off the event loop. Noth
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -95,7 +96,7 @@ class AllocationInputs:
 
 
 async def gather_allocation_inputs(
-    session: "AsyncSession", ctx: RequestCtx, args: AllocationArgs, *, portfolio_id: str | None = None
+    session: AsyncSession, ctx: RequestCtx, args: AllocationArgs, *, portfolio_id: str | None = None
 ) -> AllocationInputs:
     """Load what an allocation needs on the context's pack (one read transaction, opened by the caller)."""
     from app.db.repositories import (

@@ -52,8 +52,9 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -139,10 +140,10 @@ class BoundCapability:
     """A declared capability on one agent instance."""
 
     spec: CapabilitySpec
-    agent: "Agent"
+    agent: Agent
 
     @property
-    def handler(self) -> Callable[["RequestCtx", BaseModel], Awaitable[Any]]:
+    def handler(self) -> Callable[[RequestCtx, BaseModel], Awaitable[Any]]:
         return getattr(self.agent, self.spec.attribute)
 
 
@@ -151,7 +152,7 @@ class Agent:
 
     name: ClassVar[str] = ""
 
-    def __init__(self, session_factory: "async_sessionmaker[AsyncSession]") -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
         self._caller: Callable[..., Awaitable[Any]] | None = None
 
@@ -160,7 +161,7 @@ class Agent:
         other agents' capabilities only through it, never by constructing them."""
         self._caller = call
 
-    async def call_capability(self, name: str, ctx: "RequestCtx", /, **args: Any) -> Any:
+    async def call_capability(self, name: str, ctx: RequestCtx, /, **args: Any) -> Any:
         """The ``data`` of ``orchestrator.call(name, ctx, **args)`` (argument validation, guards, logging and
         typed errors as for any caller)."""
         if self._caller is None:
@@ -197,7 +198,7 @@ class Agent:
         return f"<{type(self).__name__} {self.name}: {', '.join(s.name for s in self.declared_capabilities())}>"
 
 
-async def context_pack(session: "AsyncSession", ctx: "RequestCtx") -> tuple[Any, Any]:
+async def context_pack(session: AsyncSession, ctx: RequestCtx) -> tuple[Any, Any]:
     """The pricing pack named by ``ctx`` and its repository: ``(PricingPackRepository, PricingPack)``.
 
     Refuses (PricingPackError) a context without a pack, and an unsealed pack unless

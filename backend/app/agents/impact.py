@@ -7,8 +7,8 @@ after-trade weights (no one-lot allowance): a proposal's constraint report stays
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Sequence
 
 from app.analytics.estimators import estimate_risk_model
 from app.analytics.inputs import RebalanceInputs

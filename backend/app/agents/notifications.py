@@ -56,7 +56,7 @@ class DeliveryResult(BaseModel):
         return not self.failed and not self.undeliverable
 
 
-def smtp_settings() -> "SmtpSettings":
+def smtp_settings() -> SmtpSettings:
     """``SmtpSettings()`` from the environment; a bad ``DAWSOS_SMTP_*`` value is a ConfigurationError naming it."""
     from pydantic import ValidationError
 
@@ -74,7 +74,7 @@ def smtp_settings() -> "SmtpSettings":
 class NotificationAgent(Agent):
     name = "notifications"
 
-    def __init__(self, session_factory: "async_sessionmaker[AsyncSession]", smtp: "SmtpSettings | None" = None) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], smtp: SmtpSettings | None = None) -> None:
         super().__init__(session_factory)
         self.smtp = smtp
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import Field
 
@@ -22,7 +22,7 @@ def default_pack(sealed: list[PricingPack]) -> PricingPack:
         raise PricingPackError(
             f"no usable sealed pricing pack{hint}; run `dawsos seed` or `dawsos packs import`"
         )
-    return max(usable, key=lambda p: (p.asof_date, p.sealed_at or datetime.min.replace(tzinfo=timezone.utc), p.id))
+    return max(usable, key=lambda p: (p.asof_date, p.sealed_at or datetime.min.replace(tzinfo=UTC), p.id))
 
 
 class GetPackArgs(CapabilityArgs):

@@ -34,7 +34,7 @@ class ExecuteArgs(CapabilityArgs):
     fills_source: str = Field(default="fills", description="where the fills came from, for messages (a file name)")
 
     @model_validator(mode="after")
-    def _one_source(self) -> "ExecuteArgs":
+    def _one_source(self) -> ExecuteArgs:
         if self.as_proposed == (self.fills is not None):
             raise ValueError("give either as_proposed or fills, not both and not neither")
         return self
@@ -51,7 +51,7 @@ class ExecutionResult(BaseModel):
     lots: tuple[TaxLot, ...]
 
 
-async def _state(session: "AsyncSession", portfolio_id: str) -> tuple[PortfolioState, LotMethod]:
+async def _state(session: AsyncSession, portfolio_id: str) -> tuple[PortfolioState, LotMethod]:
     from app.db.repositories import PortfolioRepository
     from app.db.repositories.ledger import LedgerRepository
     from app.db.repositories.rebalance_config import RebalanceConfigRepository
@@ -72,7 +72,7 @@ def execution_date(proposal: StoredProposal) -> date:
     return date.fromisoformat(on) if isinstance(on, str) else proposal.asof_date
 
 
-async def record_execution(session: "AsyncSession", ctx: RequestCtx, proposal: StoredProposal, args: ExecuteArgs,
+async def record_execution(session: AsyncSession, ctx: RequestCtx, proposal: StoredProposal, args: ExecuteArgs,
                            *, actor: str) -> ExecutionResult:
     """Apply and record the fills of ``proposal``; every refusal comes before the first write."""
     from app.db.repositories import PortfolioRepository, ProposalRepository
@@ -92,7 +92,8 @@ async def record_execution(session: "AsyncSession", ctx: RequestCtx, proposal: S
         await ledger.record(proposal.portfolio_id, tx, price=fill.price, proposal_id=proposal.proposal_id)
     repo = ProposalRepository(session)
     await repo.add_fills(proposal.proposal_id, list(done.fills), actor=actor, request_id=ctx.request_id)
-    full = sum(1 for t in proposal.trades if sum((f.shares for f in done.fills if f.symbol == t.symbol), ZERO) == t.shares)
+    full = sum(1 for t in proposal.trades
+               if sum((f.shares for f in done.fills if f.symbol == t.symbol), ZERO) == t.shares)
     await move(session, proposal.proposal_id, ProposalStatus.EXECUTED, actor=actor, request_id=ctx.request_id,
                reason=f"{len(done.fills)} fill(s) from {'the proposal' if args.as_proposed else args.fills_source}; "
                       f"{full} of {len(proposal.trades)} trades filled in full")

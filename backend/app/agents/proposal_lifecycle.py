@@ -1,8 +1,8 @@
 """The one proposal lifecycle, shared by every agent that makes or moves proposals (a library, not an agent).
 
-* :func:`record_optimizer_proposal` / :func:`record_new_proposal` — store a proposal (``proposed``; ``pending_approval`` when it needs approval),
-  supersede the older live proposals of the same portfolio and pack, queue the notifications; all in the
-  caller's transaction;
+* :func:`record_optimizer_proposal` / :func:`record_new_proposal` — store a proposal (``proposed``;
+  ``pending_approval`` when it needs approval), supersede the older live proposals of the same portfolio and
+  pack, queue the notifications; all in the caller's transaction;
 * :func:`move` — one checked, recorded status change;
 * :func:`expire_superseded_packs` — live proposals whose pack has a newer sealed pack expire;
 * :func:`queue_notification` — one outbox row per (proposal, user, status), rendered from the proposal.
@@ -48,7 +48,7 @@ class Recorded:
     notifications: int
 
 
-async def approval_threshold(session: "AsyncSession", portfolio_id: str) -> Decimal:
+async def approval_threshold(session: AsyncSession, portfolio_id: str) -> Decimal:
     """The account's approval threshold (currency): its rebalancing settings', else the default $10,000."""
     from app.db.repositories.rebalance_config import RebalanceConfigRepository
 
@@ -58,7 +58,7 @@ async def approval_threshold(session: "AsyncSession", portfolio_id: str) -> Deci
     return DEFAULT_APPROVAL_THRESHOLD
 
 
-async def move(session: "AsyncSession", proposal_id: str, to: ProposalStatus, *, actor: str, reason: str,
+async def move(session: AsyncSession, proposal_id: str, to: ProposalStatus, *, actor: str, reason: str,
                request_id: str | None, superseded_by: str | None = None) -> TransitionRecord:
     """Change the proposal's status after checking the lifecycle allows it (ProposalStateError otherwise)."""
     from app.db.repositories import ProposalRepository
@@ -70,7 +70,7 @@ async def move(session: "AsyncSession", proposal_id: str, to: ProposalStatus, *,
                                  superseded_by=superseded_by)
 
 
-async def record_new_proposal(session: "AsyncSession", record: ProposalRecord, ctx: RequestCtx) -> Recorded:
+async def record_new_proposal(session: AsyncSession, record: ProposalRecord, ctx: RequestCtx) -> Recorded:
     """Store ``record`` and, when it is new, its first transitions, the superseding of the older live proposals
     of its portfolio and pack, and its notifications (owners; approvers too when it needs approval)."""
     from app.db.repositories import ProposalRepository
@@ -100,8 +100,8 @@ async def record_new_proposal(session: "AsyncSession", record: ProposalRecord, c
     return Recorded(proposal_id=pid, created=True, status=status, superseded=tuple(superseded), notifications=queued)
 
 
-async def record_optimizer_proposal(session: "AsyncSession", ctx: RequestCtx, proposal: "RebalanceProposal",
-                                    inputs: "RebalanceInputs") -> Recorded:
+async def record_optimizer_proposal(session: AsyncSession, ctx: RequestCtx, proposal: RebalanceProposal,
+                                    inputs: RebalanceInputs) -> Recorded:
     """An analytics proposal (``optimizer.propose_trades``) into the one lifecycle, in the caller's transaction."""
     from app.agents.proposal_records import record_of_proposal
 
@@ -114,7 +114,7 @@ def notification_id(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-async def queue_notification(session: "AsyncSession", proposal: StoredProposal, user: str, kind: NotificationKind,
+async def queue_notification(session: AsyncSession, proposal: StoredProposal, user: str, kind: NotificationKind,
                              about: ProposalStatus) -> bool:
     """One outbox row for ``user`` about ``proposal`` being (or having become) ``about``; False when queued
     before. The text is rendered now for the record and again from the proposal's state when it is sent."""
@@ -128,7 +128,7 @@ async def queue_notification(session: "AsyncSession", proposal: StoredProposal, 
         recipient=user, subject=message.subject, body=message.body, kind=kind.value, about_status=about.value)
 
 
-async def notify_status(session: "AsyncSession", proposal: StoredProposal) -> int:
+async def notify_status(session: AsyncSession, proposal: StoredProposal) -> int:
     """Tell the owners (and, when it waits for approval, the approvers) the proposal's status."""
     from app.db.repositories.rebalance_config import RebalanceConfigRepository
 
@@ -140,7 +140,7 @@ async def notify_status(session: "AsyncSession", proposal: StoredProposal) -> in
                 for u in users])
 
 
-async def notify_decided(session: "AsyncSession", proposal: StoredProposal, about: ProposalStatus) -> int:
+async def notify_decided(session: AsyncSession, proposal: StoredProposal, about: ProposalStatus) -> int:
     """Tell the owners that the proposal became ``about`` (approved, rejected, executed), by whom."""
     from app.db.repositories.rebalance_config import RebalanceConfigRepository
 
@@ -149,7 +149,7 @@ async def notify_decided(session: "AsyncSession", proposal: StoredProposal, abou
     return sum([await queue_notification(session, proposal, u, NotificationKind.DECIDED, about) for u in owners])
 
 
-async def expire_superseded_packs(session_factory: "async_sessionmaker[AsyncSession]",
+async def expire_superseded_packs(session_factory: async_sessionmaker[AsyncSession],
                                   ctx: RequestCtx) -> tuple[TransitionRecord, ...]:
     """Live proposals whose pricing pack has a newer sealed pack become ``expired`` (one transaction)."""
     from app.db.repositories import ProposalRepository
@@ -163,7 +163,7 @@ async def expire_superseded_packs(session_factory: "async_sessionmaker[AsyncSess
     return tuple(done)
 
 
-async def refuse_second_approval(session: "AsyncSession", proposal: StoredProposal) -> None:
+async def refuse_second_approval(session: AsyncSession, proposal: StoredProposal) -> None:
     """ProposalStateError when another proposal of the same portfolio and pack is already approved (at most one
     live approved proposal per portfolio and pack; the partial unique index holds it under races too)."""
     from app.db.repositories import ProposalRepository

@@ -29,7 +29,8 @@ def _lot_picks(proposal: RebalanceProposal, symbol: str) -> tuple[LotPick, ...]:
 
 def record_of_proposal(proposal: RebalanceProposal, *, holdings: Mapping[str, Decimal],
                        prices: Mapping[str, Decimal], threshold: Decimal,
-                       source: ProposalSource = ProposalSource.OPTIMIZER, policy_id: str | None = None) -> ProposalRecord:
+                       source: ProposalSource = ProposalSource.OPTIMIZER,
+                       policy_id: str | None = None) -> ProposalRecord:
     """The record of the engine's proposal; ``holdings`` (shares) and ``prices`` (the pack's as-of prices) are
     the engine's inputs, so the allocations before and after cover every position, not only the traded ones.
     ``policy_id``: what the record names as the policy (default the proposal's; a rebalancing run toward a model

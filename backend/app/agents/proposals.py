@@ -73,7 +73,7 @@ class ExpiryResult(_Result):
 class ProposalAgent(Agent):
     name = "proposals"
 
-    async def _authorised(self, session: "AsyncSession", ctx: RequestCtx, proposal_id: str, user: str | None,
+    async def _authorised(self, session: AsyncSession, ctx: RequestCtx, proposal_id: str, user: str | None,
                           action: str) -> StoredProposal:
         """The proposal, once ``user`` is known to hold owner or approver on its portfolio; a refusal is
         recorded (in its own transaction, so it stays when the call fails) and raised."""

@@ -156,7 +156,8 @@ class RebalancingAgent(RebalanceSetupCapabilities):
         if proposal is None or (not check.due and not force):
             log.info("rebalance.propose.not_due", portfolio_id=portfolio_id)
             return ProposeResult(check=check)
-        triggers = check.reasons if check.due else (TriggerReason(kind=TriggerKind.MANUAL, detail="forced by the caller"),)
+        forced = (TriggerReason(kind=TriggerKind.MANUAL, detail="forced by the caller"),)
+        triggers = check.reasons if check.due else forced
         plan = plan_from_proposal(proposal, settings=read.settings, target_id=model.id, triggers=triggers,
                                   holdings=read.holdings, prices=read.prices)
         async with self.session_factory() as session, session.begin():
@@ -202,7 +203,8 @@ class RebalancingAgent(RebalanceSetupCapabilities):
 
         expired = await expire_superseded_packs(self.session_factory, ctx)
         async with self.session_factory() as session:
-            ids = list(args.portfolio_ids) if args.portfolio_ids is not None else await RebalanceConfigRepository(session).portfolios()
+            ids = (list(args.portfolio_ids) if args.portfolio_ids is not None
+                   else await RebalanceConfigRepository(session).portfolios())
         results, failed = [], []
         for portfolio_id in ids:
             with structlog.contextvars.bound_contextvars(portfolio_id=portfolio_id):

@@ -87,7 +87,7 @@ class SetModelArgs(ModelArgs):
         min_length=1, description="symbol -> target weight, fraction of 1 (0.25 = 25 %); the rest is cash")
 
     @model_validator(mode="after")
-    def _at_most_one(self) -> "SetModelArgs":
+    def _at_most_one(self) -> SetModelArgs:
         total = sum(self.weights.values(), Decimal(0))
         if total > 1:
             raise ValueError(f"weights sum to {total}, more than 1 (the rest is cash, it cannot be negative)")
@@ -110,7 +110,7 @@ class SetLotsArgs(CapabilityArgs):
         return lots
 
     @model_validator(mode="after")
-    def _ids(self) -> "SetLotsArgs":
+    def _ids(self) -> SetLotsArgs:
         seen: set[str] = set()
         for lot in self.lots:
             if len(lot.lot_id) > 64:
@@ -148,13 +148,13 @@ class Lots(_Result):
 
 
 # ---- capabilities -----------------------------------------------------------------------------------------
-async def _portfolio(session: "AsyncSession", portfolio_id: str) -> Any:
+async def _portfolio(session: AsyncSession, portfolio_id: str) -> Any:
     from app.db.repositories import PortfolioRepository
 
     return await PortfolioRepository(session).get(portfolio_id)
 
 
-async def _known_symbols(session: "AsyncSession", symbols: "Iterable[str]", where: str) -> None:
+async def _known_symbols(session: AsyncSession, symbols: Iterable[str], where: str) -> None:
     from app.db.repositories import SecurityRepository
 
     missing = await SecurityRepository(session).missing(symbols)
@@ -199,7 +199,7 @@ class RebalanceSetupCapabilities(Agent):
             await _portfolio(session, args.portfolio_id)
             return await RebalanceConfigRepository(session).get_settings(args.portfolio_id)
 
-    async def _approvers(self, session: "AsyncSession", portfolio_id: str) -> Approvers:
+    async def _approvers(self, session: AsyncSession, portfolio_id: str) -> Approvers:
         from app.db.repositories.rebalance_config import RebalanceConfigRepository
 
         roles = await RebalanceConfigRepository(session).roles(portfolio_id)
@@ -297,11 +297,12 @@ class RebalanceSetupCapabilities(Agent):
             portfolio = await _portfolio(session, args.portfolio_id)
             await _known_symbols(session, {lot.symbol for lot in args.lots}, "the tax lots")
             ledger = LedgerRepository(session)
-            taken = {lot_id: owner for lot_id, owner in (await ledger.lot_owners([l.lot_id for l in args.lots])).items()
-                     if owner != args.portfolio_id}
+            owners = await ledger.lot_owners([lot.lot_id for lot in args.lots])
+            taken = {lot_id: owner for lot_id, owner in owners.items() if owner != args.portfolio_id}
             if taken:
-                raise RebalanceConfigError(", ".join(f"lot {i!r} belongs to portfolio {o!r}" for i, o in sorted(taken.items()))
-                                           + "; lot ids are unique across portfolios")
+                raise RebalanceConfigError(
+                    ", ".join(f"lot {i!r} belongs to portfolio {o!r}" for i, o in sorted(taken.items()))
+                    + "; lot ids are unique across portfolios")
             await ledger.replace_lots(args.portfolio_id, list(args.lots))
             lots = tuple(await ledger.lots(args.portfolio_id))
         log.info("rebalance.lots.stored", n_lots=len(lots))
@@ -318,7 +319,7 @@ class RebalanceSetupCapabilities(Agent):
         return Lots(portfolio_id=args.portfolio_id, lots=lots, warnings=_lot_warnings(portfolio, lots))
 
 
-def _lot_warnings(portfolio: Any, lots: "Iterable[TaxLot]") -> tuple[str, ...]:
+def _lot_warnings(portfolio: Any, lots: Iterable[TaxLot]) -> tuple[str, ...]:
     """One line per symbol whose lots (shares) differ from the held position."""
     held = {h.symbol: h.shares for h in portfolio.holdings if h.shares > 0}
     in_lots: dict[str, Decimal] = {}

@@ -3,6 +3,7 @@
 Importing this package is cheap: Riskfolio-Lib and cvxpy are imported inside the functions that use them.
 """
 
+from app.analytics.engine import TradePath, solve_trade_path
 from app.analytics.estimators import RiskModel, estimate_risk_model
 from app.analytics.inputs import RebalanceInputs, RebalanceOptions
 from app.analytics.metrics import (
@@ -20,7 +21,6 @@ from app.analytics.report import build_constraint_report
 from app.analytics.returns import daily_returns
 from app.analytics.riskfolio_map import RISKFOLIO_CODES, riskfolio_code
 from app.analytics.target import TargetWeights, solve_target
-from app.analytics.engine import TradePath, solve_trade_path
 from app.analytics.trades import TradeLine, TradeList, TradeReason, build_trades
 from app.analytics.universe import Universe, build_universe
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from app.core.quiet import quiet
-from app.core.errors import InputError
-from app.domain.enums import CovEstimator, MeanEstimator
 from app.analytics.expected_returns import apply_forecasts, benchmark_vector, capm_mean
 from app.analytics.riskfolio_map import riskfolio_code
+from app.core.errors import InputError
+from app.core.quiet import quiet
+from app.domain.enums import CovEstimator, MeanEstimator
 
 #: smallest eigenvalue accepted, relative to the mean variance; below it a ridge is added
 PSD_TOLERANCE = 1e-10

@@ -6,7 +6,7 @@ annual fractions (0.02 = 2 %) and are divided by ``annualization`` (trading days
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -53,7 +53,9 @@ def capm_mean(
     return rf + beta * (mu_m - rf)
 
 
-def implied_risk_aversion(*, mu: np.ndarray, cov: np.ndarray, benchmark: np.ndarray, risk_free_rate_daily: float) -> float:
+def implied_risk_aversion(
+    *, mu: np.ndarray, cov: np.ndarray, benchmark: np.ndarray, risk_free_rate_daily: float
+) -> float:
     """Market-implied risk aversion ``δ = (μᵀb − rf) / bᵀΣb`` on daily moments (may be ≤ 0)."""
     return float((mu @ benchmark - risk_free_rate_daily) / (benchmark @ cov @ benchmark))
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from app.core.quiet import quiet
 from app.core.errors import InputError
+from app.core.quiet import quiet
 
 
 @dataclass(frozen=True, eq=False)

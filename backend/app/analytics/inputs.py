@@ -5,16 +5,17 @@ Pure data: the analytics never read a database or a file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.account import AccountRules, GivenTarget
-from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, ObjectiveMode, RiskMeasure
 from app.domain.bounds import MIN_LOOKBACK_DAYS
+from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, ObjectiveMode, RiskMeasure
 from app.domain.models import ConstraintDefaults, Policy, PricingPack, Security
 
 

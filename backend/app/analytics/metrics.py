@@ -8,9 +8,9 @@ expected return.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -89,7 +89,7 @@ def portfolio_metrics(
     total = sum(values.values(), ZERO) + cash
     w = np.array([float(values[s] / total) if total > 0 else 0.0 for s in universe.symbols])
     sectors: dict[str, float] = {}
-    for s, sec, wi in zip(universe.symbols, universe.sectors, w):
+    for sec, wi in zip(universe.sectors, w):
         sectors[sec] = sectors.get(sec, 0.0) + float(wi)
     vol = volatility(weights=w, cov=risk_model.cov, annualization=annualization)
     ret = expected_return(weights=w, mu=risk_model.mu, annualization=annualization)

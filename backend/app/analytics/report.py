@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from app.analytics.metrics import PortfolioMetrics
 from app.analytics.engine import TradePath
+from app.analytics.metrics import PortfolioMetrics
 from app.analytics.trades import TradeList
 from app.analytics.universe import Universe
 from app.core.decimals import ZERO, money, pct, to_decimal
@@ -188,7 +188,8 @@ def _reinvestment(universe: Universe, before: PortfolioMetrics, after: Portfolio
     if not path.reinvest_proceeds:
         return ConstraintLine(
             name="reinvestment", sense=MAX, unit="money", limit=None, before=money(before.cash), after=cash_after,
-            satisfied=True, binding=False, detail="switched off (reinvest_proceeds: false): sale proceeds may stay cash",
+            satisfied=True, binding=False,
+            detail="switched off (reinvest_proceeds: false): sale proceeds may stay cash",
         )
     limit = reinvestment_limit(universe)
     ok = cash_after <= limit + reinvestment_allowance(universe)

@@ -6,9 +6,9 @@ Every other module asks :func:`riskfolio_code`; a member missing here fails loud
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from types import MappingProxyType
-from typing import Mapping
 
 from app.core.errors import InputError
 from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure, UncertaintySet

@@ -34,13 +34,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from app.core.quiet import quiet
 from app.analytics.estimators import RiskModel
 from app.analytics.riskfolio_map import TARGET_MODELS, riskfolio_code
 from app.analytics.solver_kit import SOLVER, WEIGHT_EPS, clarabel_options
 from app.analytics.universe import Universe
 from app.analytics.working_set import CERTIFIABLE, MAX_ROUNDS, Polytope, certify, first_working_set, grow
 from app.core.errors import InputError, SolverError
+from app.core.quiet import quiet
 from app.domain.enums import Model, Objective, RiskMeasure
 
 #: Riskfolio's own TE constraint is passed only up to this many names (it doubles the dense part)
@@ -365,7 +365,6 @@ def solve_target(
     A, B = _constraint_matrices(rp, universe, lower, upper, active)
     rm, obj, model_code = riskfolio_code(risk_measure), riskfolio_code(objective), riskfolio_code(model)
     cov_act = np.asarray(risk_model.cov)[np.ix_(active, active)]
-    cov_df = pd.DataFrame(cov_act, index=act_syms, columns=act_syms)
     mu_df = pd.DataFrame([np.asarray(risk_model.mu)[active]], columns=act_syms)
     te_returns = te_bench = None
     use_te = max_tracking_error is not None and risk_measure is RiskMeasure.MV

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractContextManager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -29,7 +29,7 @@ def new_request_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class RequestCtx(BaseModel):
@@ -60,7 +60,7 @@ class RequestCtx(BaseModel):
         return value.astimezone()
 
     # ---- derived contexts -------------------------------------------------------------------
-    def child(self, **changes: Any) -> "RequestCtx":
+    def child(self, **changes: Any) -> RequestCtx:
         """A derived context for a sub-call: new ``request_id``, same trace (this request becomes the
         trace when there is none), everything else inherited unless given in ``changes``."""
         data = self.model_dump()
@@ -69,11 +69,11 @@ class RequestCtx(BaseModel):
         data.update(changes)
         return RequestCtx(**data)
 
-    def replace(self, **changes: Any) -> "RequestCtx":
+    def replace(self, **changes: Any) -> RequestCtx:
         """The same request with some fields changed (validated; ``request_id`` kept unless given)."""
         return RequestCtx(**{**self.model_dump(), **changes})
 
-    def with_timeout(self, seconds: float) -> "RequestCtx":
+    def with_timeout(self, seconds: float) -> RequestCtx:
         """The same request with ``deadline`` = now + ``seconds`` (or the current deadline if earlier)."""
         deadline = utcnow() + timedelta(seconds=seconds)
         if self.deadline is not None and self.deadline < deadline:

@@ -208,7 +208,7 @@ class SealedPackConflictError(SealedPackError):
 class UnknownCapabilityError(ArgumentError):
     """A capability name that no registered agent declares."""
 
-    def __init__(self, name: str, known: "list[str] | tuple[str, ...]" = ()) -> None:
+    def __init__(self, name: str, known: list[str] | tuple[str, ...] = ()) -> None:
         self.name = name
         hint = f" (known: {', '.join(sorted(known))})" if known else ""
         super().__init__(f"unknown capability {name!r}{hint}")

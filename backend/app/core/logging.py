@@ -42,7 +42,7 @@ class LogFile:
 
 
 def configure_logging(
-    *, level: str = "WARNING", json: bool | None = None, force: bool = False, sink: "TextIO | LogFile | None" = None
+    *, level: str = "WARNING", json: bool | None = None, force: bool = False, sink: TextIO | LogFile | None = None
 ) -> None:
     """Configure structlog and stdlib logging, writing to ``sink`` (default stderr). ``json=None`` means:
     JSON unless the sink is a TTY."""

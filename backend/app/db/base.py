@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ NAMING_CONVENTION: dict[str, str] = {
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (the default of every ``created_at``-style column)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

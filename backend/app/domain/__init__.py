@@ -1,5 +1,6 @@
 """Domain models: the public surface notebooks and the CLI may use."""
 
+from app.domain.canonical import canonical_json, sha256_hex
 from app.domain.enums import (
     CovEstimator,
     MeanEstimator,
@@ -10,7 +11,7 @@ from app.domain.enums import (
     SecurityStatus,
     TradeAction,
 )
-from app.domain.canonical import canonical_json, sha256_hex
+from app.domain.impact import ImpactAnalysis, ImpactTrade, LimitCheck, PortfolioSnapshot, TradeInput
 from app.domain.models import (
     Benchmark,
     ConstraintDefaults,
@@ -22,7 +23,6 @@ from app.domain.models import (
     QualityRating,
     Security,
 )
-from app.domain.impact import ImpactAnalysis, ImpactTrade, LimitCheck, PortfolioSnapshot, TradeInput
 from app.domain.proposal import (
     ConstraintLine,
     ConstraintSense,

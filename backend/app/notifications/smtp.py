@@ -70,7 +70,7 @@ def _send(smtp: SmtpSettings, n: Notification, out: Outgoing) -> None:
         client.send_message(msg)
 
 
-async def _prepare(session: "AsyncSession", n: Notification) -> Outgoing | tuple[str, str]:
+async def _prepare(session: AsyncSession, n: Notification) -> Outgoing | tuple[str, str]:
     """The message as it is true now and where it goes, or ``(final status, reason)`` when it is not to be sent:
     ``skipped`` when the proposal moved on, ``undeliverable`` when the user has no e-mail address."""
     from app.core.errors import UnknownProposalError
@@ -96,7 +96,7 @@ async def _prepare(session: "AsyncSession", n: Notification) -> Outgoing | tuple
 
 
 async def deliver_pending(
-    session_factory: "async_sessionmaker[AsyncSession]", smtp: SmtpSettings, *, limit: int = 100
+    session_factory: async_sessionmaker[AsyncSession], smtp: SmtpSettings, *, limit: int = 100
 ) -> DeliveryReport:
     """Send every pending notification once, rendered from its proposal's state now, to the user's address;
     failures stay pending for the next run; skipped and undeliverable ones are recorded with their reason."""

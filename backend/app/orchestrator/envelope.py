@@ -20,7 +20,7 @@ class ErrorInfo(BaseModel):
     message: str
 
     @classmethod
-    def of(cls, exc: DawsosError) -> "ErrorInfo":
+    def of(cls, exc: DawsosError) -> ErrorInfo:
         return cls(type=type(exc).__name__, exit_code=exc.exit_code, message=str(exc))
 
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from pydantic import BaseModel, ValidationError
@@ -50,9 +51,9 @@ log = structlog.get_logger()
 class PackSource(Protocol):
     """Where the pack guard looks packs up (the PricingPackAgent)."""
 
-    async def get_pack(self, pack_id: str, *, with_counts: bool = True) -> "PricingPack": ...
+    async def get_pack(self, pack_id: str, *, with_counts: bool = True) -> PricingPack: ...
 
-    async def latest_sealed_pack(self) -> "PricingPack": ...
+    async def latest_sealed_pack(self) -> PricingPack: ...
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -87,7 +88,7 @@ class Orchestrator:
             agent.bind_caller(self.call)
         self._packs = packs
         self._patterns_dir = patterns_dir
-        self._patterns: dict[str, "Pattern"] = {}
+        self._patterns: dict[str, Pattern] = {}
 
     # ---- contexts ---------------------------------------------------------------------------------
     async def new_context(
@@ -179,7 +180,7 @@ class Orchestrator:
         return ctx if ctx.asof_date == pack.asof_date else ctx.replace(asof_date=pack.asof_date)
 
     # ---- patterns ---------------------------------------------------------------------------------
-    def pattern(self, name: str | Path) -> "Pattern":
+    def pattern(self, name: str | Path) -> Pattern:
         """The pattern ``name`` (a file ``<patterns_dir>/<name>.json``, or a path to a ``.json`` file),
         loaded and validated against this registry once."""
         from app.orchestrator.patterns import load_pattern, pattern_path
@@ -196,8 +197,8 @@ class Orchestrator:
         return pattern_names(self._patterns_dir)
 
     async def run_pattern(
-        self, name: "str | Path | Pattern", ctx: RequestCtx | None = None, /, **inputs: Any
-    ) -> "PatternResult":
+        self, name: str | Path | Pattern, ctx: RequestCtx | None = None, /, **inputs: Any
+    ) -> PatternResult:
         """Run a pattern's steps in order; each step is a :meth:`call` under a child of ``ctx``."""
         from app.orchestrator.patterns import Pattern, run_pattern
 

@@ -285,7 +285,7 @@ def resolve_inputs(pattern: Pattern, given: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_pattern(
-    orchestrator: "Orchestrator", pattern: Pattern, ctx: RequestCtx, inputs: dict[str, Any]
+    orchestrator: Orchestrator, pattern: Pattern, ctx: RequestCtx, inputs: dict[str, Any]
 ) -> PatternResult:
     """Run ``pattern``'s steps in order under children of ``ctx`` (same trace, one request per step)."""
     values = resolve_inputs(pattern, inputs)

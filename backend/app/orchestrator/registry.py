@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from app.agents.base import Agent, BoundCapability, CapabilitySpec
 from app.core.errors import CapabilityRegistryError, UnknownCapabilityError

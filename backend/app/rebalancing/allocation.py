@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_FLOOR, Decimal
-from typing import Mapping
 
 from app.core.decimals import HUNDRED, PCT_QUANTUM, ZERO
 

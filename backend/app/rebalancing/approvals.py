@@ -15,8 +15,8 @@ the portfolio. ``rejected``, ``executed``, ``expired`` and ``superseded`` are fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Mapping
 
 from app.core.errors import ApprovalRefusedError, ProposalStateError
 from app.domain.rebalancing import ApproverRole, ProposalStatus

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from app.core.quiet import quiet
 from app.core.errors import InputError
+from app.core.quiet import quiet
 from app.domain.rebalancing import Frequency
 
 DEFAULT_CALENDAR = "XNYS"

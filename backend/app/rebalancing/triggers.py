@@ -11,9 +11,9 @@ Weights are fractions of the portfolio value (holdings at as-of prices + cash); 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Mapping
 
 from app.core.decimals import ZERO, money, pct
 from app.domain.rebalancing import RebalanceSettings, TriggerCheck, TriggerKind, TriggerReason

@@ -18,8 +18,8 @@ import structlog
 from app.core.context import RequestCtx
 from app.core.errors import ScenarioError
 from app.core.settings import Settings
-from app.domain.proposal import RebalanceProposal
 from app.domain.models import Policy
+from app.domain.proposal import RebalanceProposal
 from app.scenarios.schema import Scenario, load_scenario
 
 log = structlog.get_logger()
@@ -115,7 +115,8 @@ def scenario_bundle(scenario: Scenario, *, settings: Settings | None = None, sou
         "source": f"scenario {scenario.scenario_id}",
     }]}
     if pd.Timestamp(pack.asof) not in frame.index:
-        raise ScenarioError(f"{source}: pricing_pack.asof: not a date of the price table (value={pack.asof.isoformat()!r})")
+        raise ScenarioError(
+            f"{source}: pricing_pack.asof: not a date of the price table (value={pack.asof.isoformat()!r})")
     documents = {
         "securities.json": securities,
         "quality_ratings.json": ratings,
@@ -125,7 +126,8 @@ def scenario_bundle(scenario: Scenario, *, settings: Settings | None = None, sou
         "constraint_defaults.json": defaults,
         "pricing_packs.json": packs,
     }
-    return bundle_from_documents(seeds_dir=scenario.source or Path.cwd(), documents=documents, prices=frame, source=source)
+    return bundle_from_documents(seeds_dir=scenario.source or Path.cwd(), documents=documents, prices=frame,
+                                 source=source)
 
 
 async def run_scenario(

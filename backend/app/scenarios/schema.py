@@ -12,7 +12,7 @@ import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -45,7 +45,7 @@ class ScenarioPack(_Strict):
     )
 
     @model_validator(mode="after")
-    def _one_source(self) -> "ScenarioPack":
+    def _one_source(self) -> ScenarioPack:
         if (self.prices_csv is None) == (self.prices is None):
             raise ValueError("give exactly one of prices_csv or prices")
         return self
@@ -98,7 +98,7 @@ _POLICY_ID, _INLINE_POLICY = "template id", "inline template"
 #: a template id, or an inline template: the value's type picks the branch, so an inline template's error
 #: names its own field, rule and value (not "Input should be a valid string" from the id branch)
 PolicyChoice = Annotated[
-    Union[Annotated[Identifier, Tag(_POLICY_ID)], Annotated[Policy, Tag(_INLINE_POLICY)]],
+    Annotated[Identifier, Tag(_POLICY_ID)] | Annotated[Policy, Tag(_INLINE_POLICY)],
     Discriminator(_policy_kind),
 ]
 
@@ -117,7 +117,7 @@ class Scenario(_Strict):
     expected: dict[str, Any] | None = None
 
     @model_validator(mode="after")
-    def _known_symbols(self) -> "Scenario":
+    def _known_symbols(self) -> Scenario:
         known = {s.symbol for s in self.securities}
         if len(known) != len(self.securities):
             raise ValueError("securities: a symbol is listed twice")

@@ -108,7 +108,8 @@ class SeedReport:
         for name, c in self.tables.items():
             deleted = f"  deleted {c.deleted:>5}" if c.deleted else ""
             out.append(
-                f"  {name:<{width}}  inserted {c.inserted:>5}  updated {c.updated:>5}  unchanged {c.unchanged:>5}{deleted}"
+                f"  {name:<{width}}  inserted {c.inserted:>5}  updated {c.updated:>5}  "
+                f"unchanged {c.unchanged:>5}{deleted}"
             )
         if not self.changed:
             out.append(f"nothing changed ({self.totals().unchanged} rows already up to date)")

@@ -7,8 +7,9 @@ handles pruning (min position, max holdings), cleaning, metrics and the constrai
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -11,8 +11,8 @@ confidences and our risk model's Σ, so the posterior is computed here (daily un
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -39,7 +39,7 @@ class Bounds:
         members = set(cap.symbols)
         return np.array([s in members for s in self.symbols])
 
-    def restrict(self, keep: np.ndarray) -> "Bounds":
+    def restrict(self, keep: np.ndarray) -> Bounds:
         """The same constraints on the names where ``keep`` is true."""
         return Bounds(
             symbols=tuple(s for s, k in zip(self.symbols, keep) if k),
@@ -49,7 +49,7 @@ class Bounds:
             warnings=self.warnings,
         )
 
-    def exclude(self, names: Sequence[str]) -> "Bounds":
+    def exclude(self, names: Sequence[str]) -> Bounds:
         """The same constraints with ``names`` forced to 0."""
         drop = np.array([s in set(names) for s in self.symbols])
         return Bounds(symbols=self.symbols, lower=np.where(drop, 0.0, self.lower),

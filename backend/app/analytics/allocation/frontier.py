@@ -8,8 +8,9 @@ Every figure is annual and recomputed from the weights: ``risk`` is the chosen m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class Frontier:
     warnings: tuple[str, ...] = ()
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> "Frontier":
+    def from_dict(cls, doc: Mapping[str, Any]) -> Frontier:
         """Inverse of :meth:`to_dict` (e.g. a capability's JSON result, for plotting)."""
 
         def pt(d: Mapping[str, Any] | None) -> FrontierPoint | None:
@@ -98,7 +99,8 @@ def efficient_frontier(
     """
     if spec.model not in FRONTIER_MODELS:
         raise InputError(
-            f"the efficient frontier is defined for mean-risk models ({', '.join(sorted(m.value for m in FRONTIER_MODELS))}), "
+            "the efficient frontier is defined for mean-risk models "
+            f"({', '.join(sorted(m.value for m in FRONTIER_MODELS))}), "
             f"not {spec.model.value}"
         )
     if not 2 <= points <= 200:

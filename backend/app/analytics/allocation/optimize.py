@@ -3,7 +3,7 @@ model cannot (projection, min position, max holdings), and recomputes every repo
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd

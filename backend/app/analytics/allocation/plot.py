@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from app.analytics.allocation.frontier import Frontier
 from app.analytics.allocation.measures import DRAWDOWN_MEASURES

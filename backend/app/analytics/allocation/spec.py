@@ -8,9 +8,9 @@ Portfolios are long only and fully invested (weights sum to 1).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from app.core.errors import InputError
 from app.domain.enums import Model, Objective, RiskMeasure, UncertaintySet

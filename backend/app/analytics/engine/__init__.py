@@ -25,15 +25,17 @@ lexicographic stages
 objective of (c), in consistent units (``TE²_t = 252·(w − t)ᵀΣ(w − t)``, annual, a fraction²)
     ``closest`` (default): ``TE²_t + σ·(κ·TO + taxes) + RIDGE·‖w − t‖²`` with the tie-break scale ``σ =
     min(1, CLOSEST_TIE_BREAK / ((turnover bound − TO*)·(κ + highest sell tax)))``. Turnover moves at most
-    ``bound − TO*`` inside (c), so the term cannot move the optimum beyond rounding: ``TE²_t(w*) ≤ TE²_t(w°) + 1e-8 + RIDGE·‖w° − t‖²`` with
+    ``bound − TO*`` inside (c), so the term cannot move the optimum beyond rounding:
+    ``TE²_t(w*) ≤ TE²_t(w°) + 1e-8 + RIDGE·‖w° − t‖²`` with
     ``w°`` the TE-closest feasible point — within 0.01 % TE of the target when it is reachable (``w° ≈ t``),
     below whole-share rounding. Costs do not pull the answer away from the target; they (and the ridge, for
     a singular Σ) only break near-ties.
     ``cost_aware``: ``λ·TE²_t + κ·TO + taxes + RIDGE·‖w − t‖²`` — TE² and costs both fractions of the
-    portfolio value (taxes: the account's per-name sell tax per unit of weight sold, when lots are known), ``λ`` the tracking-error aversion (default 10.0). Commissions are fixed per trade (not convex):
+    portfolio value (taxes: the account's per-name sell tax per unit of weight sold, when lots are known),
+    ``λ`` the tracking-error aversion (default 10.0). Commissions are fixed per trade (not convex):
     afterwards each optional trade whose benefit (the rise of ``λ·TE²_t`` if that name were not traded) is
-    below its cost (``κ·|Δw| + commission / value`` + its sell tax) is skipped (the name kept at ``w0``) and (c) re-solved
-    on the others, at most :data:`COST_AWARE_MAX_ROUNDS` times. Trades the higher levels require (forced
+    below its cost (``κ·|Δw| + commission / value`` + its sell tax) is skipped (the name kept at ``w0``) and
+    (c) re-solved on the others, at most :data:`COST_AWARE_MAX_ROUNDS` times. Trades the higher levels require (forced
     exits, names at or over a cap, names of a sector over its cap) are never skipped.
 
 exact fast path
@@ -58,9 +60,9 @@ scheduling
     problem as alone, so the answer does not depend on the order of completion. The direct attempt runs
     alone: beside another solve it is slower (the two vCPUs of the bench VM share one core's FPUs).
 
-Only the tradable names (buyable or sell-only) are variables: every other weight is fixed by levels 1–2 (halted at ``w0``, the
-rest at 0), so its share of turnover, sector sums and risk is a constant. The risk terms are exact
-second-order cones in the buyable names alone: with ``Σ_BB = L Lᵀ`` (Cholesky) and the fixed part
+Only the tradable names (buyable or sell-only) are variables: every other weight is fixed by levels 1–2
+(halted at ``w0``, the rest at 0), so its share of turnover, sector sums and risk is a constant. The risk terms
+are exact second-order cones in the buyable names alone: with ``Σ_BB = L Lᵀ`` (Cholesky) and the fixed part
 ``d = w_X − a_X`` (``a`` the benchmark or the target), completing the square gives
 
     ``(w − a)ᵀ Σ (w − a) = ‖Lᵀ w_B − c_a‖² + ρ_a²``,  ``c_a = Lᵀ a_B − L⁻¹ Σ_BX d``,
@@ -77,6 +79,6 @@ Modules, along the data's path: :mod:`~app.analytics.engine.objective` (what (c)
 """
 
 from app.analytics.engine.objective import CLOSEST_TIE_BREAK, DEFAULT_TE_AVERSION, PathObjective
-from app.analytics.engine.path import TradePath, PathWarning, solve_trade_path
+from app.analytics.engine.path import PathWarning, TradePath, solve_trade_path
 
 __all__ = ["CLOSEST_TIE_BREAK", "DEFAULT_TE_AVERSION", "PathObjective", "PathWarning", "TradePath", "solve_trade_path"]

@@ -65,7 +65,7 @@ class Certificate(NamedTuple):
         return self.gap / self.value if self.value > 0 else math.inf
 
 
-def certify_toward_target(cp, p_lp: "StageProblem", red: "Reduction", *, w: np.ndarray, to: float, t: np.ndarray,
+def certify_toward_target(cp, p_lp: StageProblem, red: Reduction, *, w: np.ndarray, to: float, t: np.ndarray,
                            c_target, c_bench, risk_weight: float, turnover_weight: float, to_bound: float,
                            te_bound: float, options: dict[str, Any]) -> Certificate:
     """The :class:`Certificate` of a stage-(c) candidate ``w`` (all names) for the problem over every buyable

@@ -65,9 +65,9 @@ def find_harvests(
         elif substitute in blocked_buys or substitute not in prices:
             why = f"{symbol}: substitute {substitute} cannot be bought (restricted, halted or unpriced)"
         else:
-            why = loss_sale_blocked(
-                symbol, on=sale_date, transactions=transactions, lots=lots, selling=[x.lot_id for x in candidates]) or buy_blocked(
-                substitute, on=sale_date, transactions=transactions)
+            selling = [x.lot_id for x in candidates]
+            why = (loss_sale_blocked(symbol, on=sale_date, transactions=transactions, lots=lots, selling=selling)
+                   or buy_blocked(substitute, on=sale_date, transactions=transactions))
         if why:
             notes.append(Note(NoteKind.HARVEST_NOT_POSSIBLE, why, symbol))
             continue

@@ -35,7 +35,8 @@ def recent_loss_sales(symbol: str, *, on: date, transactions: Iterable[Transacti
     """Dates of sales of ``symbol`` at a loss within the window of ``on``."""
     return sorted({
         t.trade_date for t in transactions
-        if t.symbol == symbol and t.action is TradeAction.SELL and t.realised_gain < 0 and within_window(t.trade_date, on)
+        if t.symbol == symbol and t.action is TradeAction.SELL and t.realised_gain < 0
+        and within_window(t.trade_date, on)
     })
 
 
@@ -49,7 +50,8 @@ def loss_sale_blocked(
     kept = [x for x in lots if x.lot_id not in gone]
     buys = recent_buys(symbol, on=on, transactions=transactions, lots=kept)
     if buys:
-        return f"{symbol}: loss sale blocked (wash sale): bought on {buys[-1].isoformat()}, within {WASH_SALE_WINDOW_DAYS} days"
+        return (f"{symbol}: loss sale blocked (wash sale): bought on {buys[-1].isoformat()}, "
+                f"within {WASH_SALE_WINDOW_DAYS} days")
     return None
 
 
@@ -57,5 +59,6 @@ def buy_blocked(symbol: str, *, on: date, transactions: Iterable[Transaction]) -
     """Why a buy of ``symbol`` on ``on`` would be a wash sale, or None."""
     sales = recent_loss_sales(symbol, on=on, transactions=transactions)
     if sales:
-        return f"{symbol}: buy blocked (wash sale): sold at a loss on {sales[-1].isoformat()}, within {WASH_SALE_WINDOW_DAYS} days"
+        return (f"{symbol}: buy blocked (wash sale): sold at a loss on {sales[-1].isoformat()}, "
+                f"within {WASH_SALE_WINDOW_DAYS} days")
     return None

@@ -12,13 +12,33 @@ The schema itself is created by the Alembic migrations in ``app/db/migrations`` 
 """
 
 from app.db.base import utcnow
-from app.db.models.market import SecurityRow, QualityRatingRow, PricingPackRow, PackPriceRow, BenchmarkRow, BenchmarkWeightRow
-from app.db.models.portfolio import PortfolioRow, HoldingRow
-from app.db.models.policy import OptimizerPolicyRow, ConstraintDefaultsRow
-from app.db.models.proposal import RebalanceProposalRow, ProposalRequestRow, RebalanceRunRow, ProposalTransitionRow, ApprovalRefusalRow, ProposalFillRow
-from app.db.models.rebalancing import RebalanceSettingsRow, PortfolioApproverRow, RestrictedSymbolRow, ModelPortfolioRow, ModelWeightRow
-from app.db.models.ledger import TaxLotRow, PortfolioTransactionRow, CashFlowRow
+from app.db.models.ledger import CashFlowRow, PortfolioTransactionRow, TaxLotRow
+from app.db.models.market import (
+    BenchmarkRow,
+    BenchmarkWeightRow,
+    PackPriceRow,
+    PricingPackRow,
+    QualityRatingRow,
+    SecurityRow,
+)
 from app.db.models.notification import NotificationOutboxRow, UserRow
+from app.db.models.policy import ConstraintDefaultsRow, OptimizerPolicyRow
+from app.db.models.portfolio import HoldingRow, PortfolioRow
+from app.db.models.proposal import (
+    ApprovalRefusalRow,
+    ProposalFillRow,
+    ProposalRequestRow,
+    ProposalTransitionRow,
+    RebalanceProposalRow,
+    RebalanceRunRow,
+)
+from app.db.models.rebalancing import (
+    ModelPortfolioRow,
+    ModelWeightRow,
+    PortfolioApproverRow,
+    RebalanceSettingsRow,
+    RestrictedSymbolRow,
+)
 
 __all__ = [
     "ApprovalRefusalRow",

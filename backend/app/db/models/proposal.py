@@ -14,7 +14,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, DecimalType, utcnow
 
-
 #: at most one live approved proposal per portfolio and pack (migration 0004; partial on both dialects)
 APPROVED_ONLY = text("status = 'approved'")
 

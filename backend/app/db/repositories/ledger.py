@@ -31,14 +31,16 @@ class LedgerRepository:
         await self.add_lots(portfolio_id, lots)
 
     async def lot_owners(self, lot_ids: list[str]) -> dict[str, str]:
-        """``lot_id -> portfolio_id`` for those of ``lot_ids`` that are stored (lot ids are unique across portfolios)."""
+        """``lot_id -> portfolio_id`` for those of ``lot_ids`` that are stored (lot ids are unique across
+        portfolios)."""
         if not lot_ids:
             return {}
         stmt = select(TaxLotRow.lot_id, TaxLotRow.portfolio_id).where(TaxLotRow.lot_id.in_(sorted(set(lot_ids))))
         return {lot_id: owner for lot_id, owner in await self.session.execute(stmt)}
 
     async def lots(self, portfolio_id: str) -> list[TaxLot]:
-        stmt = select(TaxLotRow).where(TaxLotRow.portfolio_id == portfolio_id).order_by(TaxLotRow.symbol, TaxLotRow.lot_id)
+        stmt = (select(TaxLotRow).where(TaxLotRow.portfolio_id == portfolio_id)
+                .order_by(TaxLotRow.symbol, TaxLotRow.lot_id))
         return [TaxLot(lot_id=r.lot_id, symbol=r.symbol, quantity=r.quantity, cost_basis=r.cost_basis,
                        acquired=r.acquired) for r in await self.session.scalars(stmt)]
 

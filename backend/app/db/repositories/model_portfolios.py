@@ -36,7 +36,8 @@ class ModelPortfolioRepository:
         row = await self.session.get(ModelPortfolioRow, model_id)
         if row is None:
             raise UnknownModelPortfolioError(model_id)
-        stmt = select(ModelWeightRow).where(ModelWeightRow.model_portfolio_id == model_id).order_by(ModelWeightRow.symbol)
+        stmt = (select(ModelWeightRow).where(ModelWeightRow.model_portfolio_id == model_id)
+                .order_by(ModelWeightRow.symbol))
         weights = {w.symbol: w.weight for w in await self.session.scalars(stmt)}
         return ModelPortfolio(id=row.id, name=row.name, pricing_pack_id=row.pricing_pack_id,
                               source=TargetSource(row.source), weights=weights)

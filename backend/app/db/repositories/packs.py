@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -62,7 +62,7 @@ def _to_pack(
 
 def aware_utc(at: datetime | None) -> datetime | None:
     """SQLite reads back naive datetimes (stored as UTC): make them aware, as PostgreSQL's are."""
-    return at.replace(tzinfo=timezone.utc) if at is not None and at.tzinfo is None else at
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 class PricingPackRepository:
@@ -239,6 +239,6 @@ class PricingPackRepository:
             )
         row.content_hash = pack_content_hash(rows)
         row.sealed = True
-        row.sealed_at = datetime.now(timezone.utc)
+        row.sealed_at = datetime.now(UTC)
         await self.session.flush()
         return await self.get(pack_id)

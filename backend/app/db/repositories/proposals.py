@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -43,7 +43,7 @@ from app.domain.rebalancing import ProposalStatus, TriggerReason
 
 def aware(at: datetime) -> datetime:
     """SQLite hands back naive datetimes (stored as UTC): make them aware, like PostgreSQL's."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _insert(session: AsyncSession, model: type) -> Any:

@@ -33,7 +33,8 @@ class RebalanceRunRepository:
             before_alloc={k: str(v) for k, v in record.before_pct.items()},
             after_alloc={k: str(v) for k, v in record.after_pct.items()}, n_trades=len(record.trades),
             total_trade_value=record.total_trade_value, total_cost=record.total_cost,
-            realised_short=Decimal(realised.get("short_term", "0")), realised_long=Decimal(realised.get("long_term", "0")),
+            realised_short=Decimal(realised.get("short_term", "0")),
+            realised_long=Decimal(realised.get("long_term", "0")),
             estimated_tax=record.estimated_tax, outcome=outcome, request_id=request_id, created_at=utcnow()))
         await self.session.flush()
 
