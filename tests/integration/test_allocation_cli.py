@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,17 @@ def _env(url: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "WARNING"}
 
 
+def floats_in(doc: object, path: str = "") -> list[str]:
+    """Paths of the raw JSON floats in ``doc``."""
+    if isinstance(doc, float):
+        return [path]
+    if isinstance(doc, dict):
+        return [p for k, v in doc.items() for p in floats_in(v, f"{path}.{k}")]
+    if isinstance(doc, list):
+        return [p for i, v in enumerate(doc) for p in floats_in(v, f"{path}[{i}]")]
+    return []
+
+
 def _dawsos(url: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([DAWSOS, *args], env=_env(url), text=True, capture_output=True, timeout=300, cwd=cwd)
 
@@ -38,10 +50,11 @@ def test_frontier_json_and_plot(db_url: str, tmp_path: Path) -> None:
                    "--portfolio", "P1", "--json", "--plot", str(png))
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)  # exactly one JSON document
-    risks = [p["risk"] for p in doc["points"]]
+    assert not floats_in(doc)  # Decimal strings, as every other document
+    risks = [Decimal(p["risk"]) for p in doc["points"]]
     assert len(risks) == 12 and risks == sorted(risks)
     assert set(doc["points"][0]) >= {"risk", "return", "sharpe", "weights"}
-    assert doc["max_sharpe"]["sharpe"] >= max(p["sharpe"] for p in doc["points"]) - 1e-9
+    assert Decimal(doc["max_sharpe"]["sharpe"]) >= max(Decimal(p["sharpe"]) for p in doc["points"]) - Decimal("1e-8")
     assert doc["current"] is not None and doc["current_portfolio_id"] == "P1"
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
@@ -53,10 +66,13 @@ def test_optimize_json_contract(db_url: str) -> None:
                    "--risk-measure", "MV", "--max-weight", "0.10", "--json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    w = doc["weights"]
-    assert sum(w.values()) == pytest.approx(1.0, abs=1e-9) and max(w.values()) <= 0.10 + 1e-9
+    assert not floats_in(doc), floats_in(doc)  # no raw float (budget was 0.9999999999999998)
+    budget = next(c for c in doc["constraints"] if c["name"] == "budget")
+    assert budget["value"] == "1.00000000"
+    w = {s: Decimal(v) for s, v in doc["weights"].items()}
+    assert abs(sum(w.values()) - 1) <= Decimal("1e-6") and max(w.values()) <= Decimal("0.10000001")
     assert {"expected_return", "volatility", "sharpe", "risk"} <= set(doc["metrics"])
-    assert 0 < doc["metrics"]["volatility"] < 1  # annualised fraction, not percent
+    assert 0 < Decimal(doc["metrics"]["volatility"]) < 1  # annualised fraction, not percent
     assert doc["constraints_satisfied"] is True
 
 

@@ -24,42 +24,44 @@ def given_options(**kw: Any) -> dict[str, Any]:
 
 
 def render_optimize(result: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from app.cli.output import new_console, number_column, show, text_column
+
+    console = new_console()
     m = result.metrics
     objective = f"/{result.objective}" if result.objective else ""
     table = Table(title=f"{result.model}{objective} on {result.risk_measure} — pack {result.pricing_pack_id}")
-    table.add_column("symbol")
-    table.add_column("weight %", justify="right")
-    table.add_column("risk share %", justify="right")
+    text_column(table, "symbol")
+    number_column(table, "weight %")
+    number_column(table, "risk share %")
     total_rc = sum(result.risk_contributions.values()) or 1.0
     for s, w in sorted(result.weights.items(), key=lambda kv: -kv[1]):
         table.add_row(s, f"{w * 100:.2f}", f"{result.risk_contributions.get(s, 0.0) / total_rc * 100:.2f}")
-    console.print(table)
+    show(console, table)
     console.print(
         f"expected return {m['expected_return']:.2%}  volatility {m['volatility']:.2%}  Sharpe {m['sharpe']:.2f}  "
         f"{result.risk_measure} {m['risk']:.2%}  holdings {m['holdings']}  "
         f"constraints {'all met' if result.constraints_satisfied else 'NOT all met'}"
     )
     for w in result.warnings:
-        console.print(f"warning: {w}")
+        console.print(f"warning: {w}", highlight=False)
 
 
 def render_frontier(result: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from app.cli.output import new_console, number_column, show
 
     table = Table(title=f"Efficient frontier ({result.model}, {result.risk_measure}) — pack {result.pricing_pack_id}")
     for col in ("point", "risk %", "return %", "sharpe", "holdings"):
-        table.add_column(col, justify="right")
+        number_column(table, col)
     rows = [(str(i + 1), p) for i, p in enumerate(result.points)]
     rows += [(name, p) for name, p in (("min risk", result.min_risk), ("max Sharpe", result.max_sharpe),
                                        ("max return", result.max_return), ("current", result.current)) if p]
     for name, p in rows:
         table.add_row(name, f"{p.risk * 100:.2f}", f"{p.return_ * 100:.2f}", f"{p.sharpe:.3f}", str(len(p.weights)))
-    Console().print(table)
+    show(new_console(), table)
 
 
 def optimize(
@@ -82,7 +84,7 @@ def optimize(
         max_sector_weight=max_sector_weight, max_holdings=max_holdings, min_position=min_position,
         cov_estimator=cov, mean_estimator=mean, lookback_days=lookback_days))
     if json_out:
-        print_json(result.to_dict())
+        print_json(result.json_document())
     else:
         render_optimize(result)
 
@@ -109,7 +111,7 @@ def frontier(
 
         plot_frontier(result.to_dict(), plot)
     if json_out:
-        print_json(result.to_dict())
+        print_json(result.json_document())
     else:
         render_frontier(result)
         if plot is not None:

@@ -52,6 +52,7 @@ def policies_show(
 
     policy, versions = run(body)
     if json_out:
-        print_json({"policy": policy.model_dump(mode="json"), "versions": [v.model_dump(mode="json") for v in versions]})
+        print_json({"policy": policy.model_dump(mode="json"),
+                    "versions": [v.model_dump(mode="json") for v in versions]})
     else:
         render_policies(versions, title=f"Policy {policy_id} (all versions)")

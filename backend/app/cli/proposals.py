@@ -8,13 +8,15 @@ line on stderr; a bad fills file exits 2 naming the file, the line, the field an
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.table import Table
 
 from app.cli.common import JSON_OPTION, call_capability, emit, fail
-from app.cli.render import new_console
+from app.cli.output import money, new_console, number_column, plural, price, show, text_column
 
 proposals_app = typer.Typer(help="Proposals of every command: list, show, approve, reject, execute.",
                             no_args_is_help=True)
@@ -25,77 +27,94 @@ def _acting_user(user: str) -> str:
     from app.core.errors import InputError
 
     if not user.strip():
-        raise fail(InputError(f"--user: give the id of the user who acts, e.g. --user bob@example.com (value={user!r})"))
+        raise fail(InputError(
+            f"--user: give the id of the user who acts, e.g. --user bob@example.com (value={user!r})"))
     return user.strip()
 
 
+def utc(moment: Any) -> str:
+    """A timestamp as ``2026-12-01 17:45:03`` in UTC (the column header or the line says UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _render_list(result: Any) -> None:
-    from rich.table import Table
-
-    table = Table(title="Proposals")
-    for col in ("proposal", "portfolio", "made by", "pack", "status", "trades", "value", "cost", "tax", "created"):
-        table.add_column(col)
+    table = Table(title="Proposals (an id prefix of 6+ characters is enough for proposals show)",
+                  title_justify="left")
+    text_column(table, "proposal\ncreated (UTC)")
+    text_column(table, "portfolio\nmade by")
+    text_column(table, "pack")
+    text_column(table, "status")
+    number_column(table, "trades")
+    number_column(table, "value\ncost")
+    number_column(table, "tax")
     for p in result.proposals:
-        table.add_row(p.proposal_id[:12], p.portfolio_id, p.source.value, p.pricing_pack_id, p.status.value,
-                      str(len(p.trades)), str(p.total_trade_value), str(p.total_cost), str(p.estimated_tax),
-                      p.created_at.isoformat(timespec="seconds"))
-    new_console().print(table)
+        table.add_row(f"{p.proposal_id[:12]}\n{utc(p.created_at)}", f"{p.portfolio_id}\n{p.source.value}",
+                      p.pricing_pack_id, p.status.value, str(len(p.trades)),
+                      f"{money(p.total_trade_value)}\n{money(p.total_cost)}", money(p.estimated_tax))
+    show(new_console(), table)
 
 
-def _trade_table(trades: Any) -> Any:
-    from rich.table import Table
-
+def _trade_table(trades: Any) -> Table:
     table = Table()
-    for col in ("action", "symbol", "held", "shares", "price", "value", "cost", "lots"):
-        table.add_column(col)
+    text_column(table, "action")
+    text_column(table, "symbol")
+    for col in ("held", "shares", "price", "value", "cost"):
+        number_column(table, col)
+    text_column(table, "lots", wrap=True)
     for t in trades:
-        table.add_row(t.action.value, t.symbol, str(t.current_shares), str(t.shares), str(t.price), str(t.trade_value),
-                      str(t.estimated_cost), ", ".join(f"{x.lot_id} x{x.quantity}" for x in t.lots))
+        table.add_row(t.action.value, t.symbol, str(t.current_shares), str(t.shares), price(t.price),
+                      money(t.trade_value), money(t.estimated_cost),
+                      ", ".join(f"{x.lot_id} x{x.quantity}" for x in t.lots))
     return table
 
 
 def _render_fills(c: Any, fills: Any) -> None:
     for f in fills:
         where = f"line {f.line}" if f.line is not None else "as proposed"
-        c.print(f"  filled {f.action.value} {f.shares} of {f.proposed_shares} {f.symbol} at {f.price} on "
-                f"{f.fill_date} ({where}); fees {f.fees}; realised {f.realised_gain}")
+        c.print(f"  filled {f.action.value} {f.shares} of {f.proposed_shares} {f.symbol} at {price(f.price)} on "
+                f"{f.fill_date} ({where}); fees {money(f.fees)}; realised {money(f.realised_gain)}", highlight=False)
 
 
 def _render_one(p: Any) -> None:
     c = new_console()
     c.print(f"[bold]{p.proposal_id}[/bold]  portfolio {p.portfolio_id}  made by {p.source.value}  "
-            f"status [bold]{p.status.value}[/bold]" + ("  (needs approval)" if p.requires_approval else ""))
-    c.print(f"pack {p.pricing_pack_id} (as of {p.asof_date}); value {p.portfolio_value}; cash {p.cash_before} -> "
-            f"{p.cash_after}; trades {p.total_trade_value}, cost {p.total_cost}, tax {p.estimated_tax}")
-    c.print(_trade_table(p.trades))
+            f"status [bold]{p.status.value}[/bold]" + ("  (needs approval)" if p.requires_approval else ""),
+            highlight=False)
+    c.print(f"pack {p.pricing_pack_id} (as of {p.asof_date}); value {money(p.portfolio_value)}; cash "
+            f"{money(p.cash_before)} -> {money(p.cash_after)}; trades {money(p.total_trade_value)}, cost "
+            f"{money(p.total_cost)}, tax {money(p.estimated_tax)}", highlight=False)
+    show(c, _trade_table(p.trades))
     _render_fills(c, p.fills)
     for t in p.transitions:
-        c.print(f"  {t.at.isoformat(timespec='seconds')}  {t.from_status.value if t.from_status else '-'} -> "
-                f"{t.to_status.value}  by {t.actor}" + (f"  ({t.reason})" if t.reason else ""))
+        c.print(f"  {utc(t.at)} UTC  {t.from_status.value if t.from_status else '-'} -> "
+                f"{t.to_status.value}  by {t.actor}" + (f"  ({t.reason})" if t.reason else ""), highlight=False)
 
 
 def _render_execution(result: Any) -> None:
     _render_one(result.proposal)
     c = new_console()
-    c.print(f"portfolio {result.proposal.portfolio_id} now: cash {result.cash}; "
-            + "  ".join(f"{s} {q}" for s, q in result.holdings.items()))
+    c.print(f"portfolio {result.proposal.portfolio_id} now: cash {money(result.cash)}; "
+            + "  ".join(f"{s} {q}" for s, q in result.holdings.items()), highlight=False)
 
 
 def _render_history(h: Any) -> None:
     c = new_console()
-    c.print(f"[bold]History of {h.portfolio_id}[/bold] ({len(h.entries)} proposals and runs)")
+    count = plural(len(h.entries), "proposal or run", "proposals and runs")
+    c.print(f"[bold]History of {h.portfolio_id}[/bold] ({count})", highlight=False)
     for e in h.entries:
         by = next((f" by {t.actor}" for t in reversed(e.approvals) if t.actor != "system"), "")
         what = f"proposal {e.proposal_id[:12]}" if e.proposal_id else "run without trades"
-        c.print(f"{e.created_at.isoformat(timespec='seconds')}  {what} ({e.source.value}, {e.policy_id or '-'})  "
-                f"pack {e.pricing_pack_id}  {e.n_trades} trades  value {e.total_trade_value}  cost {e.total_cost}  "
-                f"tax {e.estimated_tax}  [bold]{e.outcome}[/bold]{by}")
+        c.print(f"{utc(e.created_at)} UTC  {what} ({e.source.value}, {e.policy_id or '-'})  "
+                f"pack {e.pricing_pack_id}  {plural(e.n_trades, 'trade')}  value {money(e.total_trade_value)}  "
+                f"cost {money(e.total_cost)}  tax {money(e.estimated_tax)}  [bold]{e.outcome}[/bold]{by}",
+                highlight=False)
         if e.triggers:
-            c.print("  triggers: " + "; ".join(t.detail for t in e.triggers))
-        c.print("  before %: " + "  ".join(f"{k} {v}" for k, v in e.before_pct.items()))
-        c.print("  after %:  " + "  ".join(f"{k} {v}" for k, v in e.after_pct.items()))
+            c.print("  triggers: " + "; ".join(t.detail for t in e.triggers), highlight=False)
+        c.print("  before %: " + "  ".join(f"{k} {v}" for k, v in e.before_pct.items()), highlight=False)
+        c.print("  after %:  " + "  ".join(f"{k} {v}" for k, v in e.after_pct.items()), highlight=False)
         if e.trades:
-            c.print("  trades: " + "  ".join(f"{t.action.value} {t.shares} {t.symbol} @ {t.price}" for t in e.trades))
+            c.print("  trades: " + "  ".join(f"{t.action.value} {t.shares} {t.symbol} @ {price(t.price)}"
+                                             for t in e.trades), highlight=False)
         _render_fills(c, e.fills)
 
 
@@ -125,7 +144,8 @@ def proposals_approve(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Approve a proposal (owner or approver only; anyone else is refused, exit 3)."""
-    emit(call_capability("proposals.approve", _acting_user(user), proposal_id=proposal_id, reason=reason), json_out, _render_one)
+    emit(call_capability("proposals.approve", _acting_user(user), proposal_id=proposal_id, reason=reason),
+         json_out, _render_one)
 
 
 @proposals_app.command("reject")
@@ -136,7 +156,8 @@ def proposals_reject(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Reject a proposal (owner or approver only; anyone else is refused, exit 3)."""
-    emit(call_capability("proposals.reject", _acting_user(user), proposal_id=proposal_id, reason=reason), json_out, _render_one)
+    emit(call_capability("proposals.reject", _acting_user(user), proposal_id=proposal_id, reason=reason),
+         json_out, _render_one)
 
 
 @proposals_app.command("execute")
@@ -160,7 +181,8 @@ def proposals_execute(
             args = {"fills": read_fills(fills), "fills_source": str(fills)}
         except DawsosError as exc:
             raise fail(exc) from None
-    emit(call_capability("proposals.execute", _acting_user(user), proposal_id=proposal_id, **args), json_out, _render_execution)
+    emit(call_capability("proposals.execute", _acting_user(user), proposal_id=proposal_id, **args), json_out,
+         _render_execution)
 
 
 def history(portfolio: str = typer.Argument(..., help="Portfolio id."),

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from app.cli.common import JSON_OPTION, PACK_OPTION, call_capability, emit, fail
-from app.cli.render import new_console, render_constraints, render_plan
+from app.cli.output import new_console, number_column, plural, price, readable, show, text_column
+from app.cli.render import render_constraints, render_plan
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -33,6 +34,7 @@ lots_app = typer.Typer(help="A portfolio's tax lots.", no_args_is_help=True)
 for _sub, _name in ((settings_app, "settings"), (approvers_app, "approvers"), (restricted_app, "restricted"),
                     (model_app, "model"), (lots_app, "lots")):
     rebalancing_app.add_typer(_sub, name=_name)
+
 
 def _args_from_file(path: Path, args_model: type[M], **given: Any) -> M:
     """``args_model`` from the JSON object in ``path`` plus ``given`` (the command line's values). Exit 2 with
@@ -53,15 +55,21 @@ def _args_from_file(path: Path, args_model: type[M], **given: Any) -> M:
         raise fail(exc) from None
 
 
-def _table(title: str, columns: tuple[str, ...], rows: Any) -> None:
+def _table(title: str, columns: tuple[str, ...], rows: Any, *, numbers: tuple[str, ...] = ()) -> None:
+    """A titled table; ``numbers`` name the right-aligned columns; every cell is shown whole."""
     from rich.table import Table
 
-    table = Table(title=title)
+    console = new_console()
+    console.print(title, highlight=False)
+    table = Table()
     for col in columns:
-        table.add_column(col)
+        if col in numbers:
+            number_column(table, col)
+        else:
+            text_column(table, col, wrap=col in ("value", "reason"))
     for row in rows:
-        table.add_row(*(str(v) for v in row))
-    new_console().print(table)
+        table.add_row(*(readable(v) for v in row))
+    show(console, table)
 
 
 def _render_settings(s: Any) -> None:
@@ -79,14 +87,15 @@ def _render_restricted(r: Any) -> None:
 
 def _render_model(m: Any) -> None:
     _table(f"Model portfolio {m.id} ({m.name}, {m.source.value}, pack {m.pricing_pack_id})", ("symbol", "weight %"),
-           ((s, f"{w * 100:.2f}") for s, w in m.weights.items()))
+           ((s, f"{w * 100:.2f}") for s, w in m.weights.items()), numbers=("weight %",))
 
 
 def _render_lots(result: Any) -> None:
     _table(f"Tax lots of {result.portfolio_id}", ("lot", "symbol", "shares", "cost basis", "acquired"),
-           ((x.lot_id, x.symbol, x.quantity, x.cost_basis, x.acquired) for x in result.lots))
+           ((x.lot_id, x.symbol, x.quantity, price(x.cost_basis), x.acquired) for x in result.lots),
+           numbers=("shares", "cost basis"))
     for w in result.warnings:
-        new_console().print(f"[yellow]warning:[/yellow] {w}")
+        new_console().print(f"[yellow]warning:[/yellow] {w}", highlight=False)
 
 
 def _render_check(check: Any) -> None:
@@ -108,11 +117,11 @@ def _render_propose(result: Any) -> None:
         c.print("nothing to trade: the run is recorded without a proposal")
     else:
         c.print(f"proposal [bold]{result.proposal_id}[/bold] {result.status.value}; "
-                f"{result.notifications} notification(s) queued")
+                f"{plural(result.notifications, 'notification')} queued")
     render_plan(c, result.plan)
     if result.proposal is not None:  # the one engine's report: the same lines as `dawsos rebalance`
         render_constraints(result.proposal)
-        c.print(f"engine {result.proposal.metadata.get('engine_version')}")
+        c.print(f"engine {result.proposal.metadata.get('engine_version')}", highlight=False)
 
 
 def _render_scheduled(result: Any) -> None:
@@ -163,7 +172,8 @@ def approvers_set(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Give a user a role on a portfolio (replaces the user's role)."""
-    emit(call_capability("rebalance.set_approver", portfolio_id=portfolio, user_id=user, role=role), json_out, _render_approvers)
+    emit(call_capability("rebalance.set_approver", portfolio_id=portfolio, user_id=user, role=role), json_out,
+         _render_approvers)
 
 
 @restricted_app.command("list")
@@ -188,7 +198,8 @@ def restricted_set(
 
     if file is None and not symbols:
         raise fail(InputError("no symbols given: add them with --symbol SYMBOL [--reason WHY] (repeatable) or "
-                              '--file FILE.json ({"symbols": {"XOM": "why"}}); --replace --file with {} empties the list'))
+                              '--file FILE.json ({"symbols": {"XOM": "why"}}); '
+                              "--replace --file with {} empties the list"))
     if file is not None and symbols:
         raise fail(InputError("give the symbols with --symbol or with --file, not both"))
     if file is not None:
@@ -259,7 +270,8 @@ def propose(
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Check, and when due propose cost- and tax-aware trades (stored with their notifications)."""
-    emit(call_capability("rebalance.propose", pack=pack, portfolio_id=portfolio, force=force), json_out, _render_propose)
+    emit(call_capability("rebalance.propose", pack=pack, portfolio_id=portfolio, force=force), json_out,
+         _render_propose)
 
 
 @rebalancing_app.command("scheduled")

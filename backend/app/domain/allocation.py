@@ -6,13 +6,38 @@ Weights and metrics are fractions of 1 and annualised (``"volatility": 0.2213`` 
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: decimal places of the fractions in a JSON document (1e-8 = 0.000001 %)
+JSON_PLACES = 8
+
+
+def decimal_strings(value: Any, places: int = JSON_PLACES) -> Any:
+    """``value`` (JSON-ready) with every float as a Decimal string of ``places`` decimals (ROUND_HALF_EVEN, no
+    ``-0``): ``0.9999999999999998`` -> ``"1.00000000"``. Ints, bools, strings and None are kept."""
+    if isinstance(value, float):
+        quantum = Decimal(1).scaleb(-places)
+        dec = Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_EVEN)
+        return format(dec.copy_abs() if dec.is_zero() else dec, "f")
+    if isinstance(value, dict):
+        return {k: decimal_strings(v, places) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [decimal_strings(v, places) for v in value]
+    return value
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def json_document(self) -> dict[str, Any]:
+        """The JSON output (CLI ``--json``): as :meth:`to_dict`, floats as Decimal strings (DESIGN.md)."""
+        return decimal_strings(self.to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
 
 
 class ConstraintLine(_Out):
@@ -43,9 +68,6 @@ class OptimizationOutput(_Out):
     status: str
     warnings: list[str] = []
     details: dict[str, Any] = {}
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
 
 class FrontierPointOut(_Out):
