@@ -113,4 +113,9 @@ def show(console: Console, table: Table) -> None:
     for column in table.columns:
         if not column.no_wrap:
             column.min_width = max(cell_width(cell, wrap=True) for cell in [column.header, *column.cells])
-    console.print(table, width=max(console.width, table_width(table)), crop=False)
+    width = console.width
+    console.width = max(width, table_width(table))  # Console.print(width=) never exceeds the console's width
+    try:
+        console.print(table, crop=False)
+    finally:
+        console.width = width

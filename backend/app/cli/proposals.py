@@ -45,12 +45,11 @@ def _render_list(result: Any) -> None:
     text_column(table, "pack")
     text_column(table, "status")
     number_column(table, "trades")
-    number_column(table, "value\ncost")
-    number_column(table, "tax")
+    number_column(table, "value\ncost\ntax")
     for p in result.proposals:
         table.add_row(f"{p.proposal_id[:12]}\n{utc(p.created_at)}", f"{p.portfolio_id}\n{p.source.value}",
                       p.pricing_pack_id, p.status.value, str(len(p.trades)),
-                      f"{money(p.total_trade_value)}\n{money(p.total_cost)}", money(p.estimated_tax))
+                      f"{money(p.total_trade_value)}\n{money(p.total_cost)}\n{money(p.estimated_tax)}")
     show(new_console(), table)
 
 
