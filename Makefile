@@ -15,7 +15,7 @@ LOCK_ARGS  := pyproject.toml --extra dev --universal --python-version 3.11 --qui
 
 help:
 	@echo "make demo   - create .venv, install from $(LOCK), seed the SQLite database, print the sample rebalance"
-	@echo "make test   - same set-up, then the whole test suite (SQLite + PostgreSQL at 127.0.0.1:5432)"
+	@echo "make test   - same set-up, then ruff and the whole test suite (SQLite + PostgreSQL at 127.0.0.1:5432)"
 	@echo "make lock   - rewrite $(LOCK) from pyproject.toml, keeping every pin it already has"
 	@echo "make lock-upgrade - the same, moving every pin to the newest version pyproject.toml allows"
 	@echo "make lint   - ruff check on the whole tree"
@@ -53,7 +53,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
