@@ -122,6 +122,32 @@ async def test_execute_round_trip(seeded_database_url, seeded_session_factory) -
     assert [e["outcome"] for e in history] == ["executed", "pending_approval" if needs_approval else "proposed"]
 
 
+async def test_round_trip_to_a_reached_model_target_proposes_no_trades(seeded_database_url, seeded_session_factory,
+                                                                      tmp_path: Path) -> None:  # noqa: ANN001
+    """Acceptance 5 of issue 10 where the target can be reached: a model portfolio that keeps 1 % cash, no
+    policy; propose → execute as proposed → the next proposal starts from the executed book and trades nothing
+    (the top-up keeps the target's cash; the reinvestment rule allows it; one-lot rounding is not a trade)."""
+    url = seeded_database_url
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"weights": {"AAPL": 0.3, "JNJ": 0.4, "MSFT": 0.29}}))
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"target_source": "model", "model_portfolio_id": "M_P1",
+                                    "approval_threshold": "1000000"}))
+    for args in (("rebalancing", "model", "set", "M_P1", "--file", str(weights)),
+                 ("rebalancing", "settings", "set", "P1", "--file", str(settings)),
+                 ("rebalancing", "approvers", "set", "P1", OWNER, "--role", "owner")):
+        assert dawsos(url, *args).returncode == 0
+    first = ok_json(url, "rebalancing", "propose", "P1", "--force")
+    assert first["proposal"]["summary"]["n_trades"] > 0
+    ok_json(url, "proposals", "execute", first["proposal_id"][:12], "--user", OWNER, "--as-proposed")
+    holdings, cash, _ = await _state(seeded_session_factory)
+    assert cash == D(first["proposal"]["summary"]["cash_after"])
+    again = ok_json(url, "rebalancing", "propose", "P1", "--force")
+    assert D(again["plan"]["cash_before"]) == cash
+    assert again["plan"]["trades"] == [], again["plan"]["trades"]
+    assert all(line["satisfied"] for line in again["proposal"]["constraints"])
+
+
 def _fills(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text)

@@ -33,7 +33,7 @@ from app.analytics.solver_kit import SOLVER
 from app.analytics.target import TargetWeights, solve_target
 from app.analytics.trades import TradeList, assign_lots, build_trades, sell_tax
 from app.analytics.universe import Universe, build_universe
-from app.core.decimals import pct, strip_zeros, to_decimal
+from app.core.decimals import money, pct, strip_zeros, to_decimal
 from app.core.errors import InfeasiblePolicyError, InputError, NoRiskModelError
 from app.domain.account import AccountRules
 from app.domain.canonical import sha256_hex
@@ -214,6 +214,7 @@ def whole_shares(inputs: RebalanceInputs, universe: Universe, path: TradePath, p
         max_turnover=pol.max_turnover_pct if path.turnover_limit_met else None,
         top_up_max_turnover=path.turnover_bound,
         max_trades=None if inputs.account is None else inputs.account.max_trades,
+        keep_cash=money(to_decimal(repr(path.target_cash)) * universe.value),
     )
     return tl if plan is None else assign_lots(tl, plan)
 

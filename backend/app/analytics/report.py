@@ -6,7 +6,8 @@ Line names are stable snake_case, in hierarchy order: ``long_only``, ``no_margin
 ``max_turnover``, ``max_tracking_error``. Every line carries its ``sense``: ``max`` (after ≤ limit) or
 ``min`` (after ≥ limit; ``no_margin``: cash after ≥ 0). ``binding``: after within 0.05 percentage points of
 the limit. ``max_single_position`` / ``max_sector`` allow one indivisible lot over the cap, and
-``reinvestment`` (cash after ≤ max(cash before, what the caps leave uninvestable)) whole-share rounding
+``reinvestment`` (cash after ≤ max(cash before, what the caps leave uninvestable, the cash the target keeps))
+whole-share rounding
 (:func:`reinvestment_allowance`), each said in ``detail``.
 """
 
@@ -165,11 +166,13 @@ def _sector_cap(universe: Universe, policy: Policy, before: PortfolioMetrics,
     )
 
 
-def reinvestment_limit(universe: Universe) -> Decimal:
+def reinvestment_limit(universe: Universe, target_cash: float = 0.0) -> Decimal:
     """The most cash the reinvestment rule leaves after trading (currency, cents): ``max(cash before, (1 −
-    capacity) × value before)``, the part the caps leave uninvestable."""
+    capacity) × value before, target_cash × value before)`` — the part the caps leave uninvestable, or the
+    cash the target itself holds (``target_cash``: fraction)."""
     uninvestable = to_decimal(repr(max(1.0 - float(universe.capacity), 0.0))) * universe.value
-    return money(max(universe.cash, uninvestable))
+    kept_by_target = to_decimal(repr(max(float(target_cash), 0.0))) * universe.value
+    return money(max(universe.cash, uninvestable, kept_by_target))
 
 
 def reinvestment_allowance(universe: Universe) -> Decimal:
@@ -191,7 +194,7 @@ def _reinvestment(universe: Universe, before: PortfolioMetrics, after: Portfolio
             satisfied=True, binding=False,
             detail="switched off (reinvest_proceeds: false): sale proceeds may stay cash",
         )
-    limit = reinvestment_limit(universe)
+    limit = reinvestment_limit(universe, path.target_cash)
     ok = cash_after <= limit + reinvestment_allowance(universe)
     detail = ""
     if not ok:

@@ -53,6 +53,8 @@ class TradePath:
       (cost-aware mode; kept at w0);
     * ``reinvest_proceeds``: the level-4 switch as given; ``reinvestment_dropped``: the rule was on but
       infeasible with the higher levels, so the path ran without it (a warning says so);
+    * ``target_cash``: the fraction of value the target itself leaves in cash (1 − Σ target weights, ≥ 0):
+      the reinvestment rule lets cash rise to it (a model portfolio that holds 1 % cash keeps 1 % cash);
     * ``statuses``: stage → :class:`SolveStatus`; ``notes``: stage → working-set / skip notes.
     """
 
@@ -70,6 +72,7 @@ class TradePath:
     objective: PathObjective = field(default_factory=PathObjective)
     reinvest_proceeds: bool = True
     reinvestment_dropped: bool = False
+    target_cash: float = 0.0
     skipped: tuple[str, ...] = ()
     statuses: dict[str, SolveStatus] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
@@ -120,18 +123,20 @@ def solve_trade_path(
     cov = np.asarray(risk_model.cov, dtype=float)
     red = Reduction(universe, cov, annualization)
     kappa = float(market_impact_bps) / 1e4
-    reserve, floor = reserve_and_floor(universe, commission_per_trade=float(commission_per_trade), kappa=kappa)
+    target_cash = max(0.0, 1.0 - float(t.sum()))
+    reserve, floor = reserve_and_floor(universe, commission_per_trade=float(commission_per_trade), kappa=kappa,
+                                       target_cash=target_cash)
     objective = objective if objective is not None else PathObjective()
     c_bench = red.centre(b)
     if red.B.size == 0:
         return nothing_to_buy(universe, red, c_bench, max_turnover, max_tracking_error, kappa, objective,
-                               reinvest_proceeds)
+                              reinvest_proceeds, target_cash)
     s = PathSetup(cp=cp, universe=universe, cov=cov, annualization=annualization, t=t, b=b, red=red, kappa=kappa,
                commission_fraction=float(commission_per_trade) / float(universe.value), reserve=reserve,
                floor=floor if reinvest_proceeds else None, te_limit=max_tracking_error * TE_ROUNDING_MARGIN,
                objective=objective, to_star=0.0, c_target=red.centre(t), c_bench=c_bench,
                sell_tax=None if sell_tax is None else np.asarray(sell_tax, dtype=float),
-               options=clarabel_options(int(red.B.size)))
+               options=clarabel_options(int(red.B.size)), target_cash=target_cash)
     run = PathRun(setup=s, reinvest_proceeds=reinvest_proceeds)
     a = run.stage_a()
     to_star = max(a.value, 0.0)
@@ -244,13 +249,14 @@ class PathRun:
             turnover_needed_for_te=report["to_needed"], te_min_unbounded=report["te_unbounded"],
             turnover_limit_met=report["turnover_limit_met"], te_limit_met=report["te_limit_met"],
             objective=s.objective, reinvest_proceeds=self.reinvest_proceeds,
-            reinvestment_dropped=self.reinvestment_dropped, skipped=skipped, statuses=dict(self.statuses),
+            reinvestment_dropped=self.reinvestment_dropped, target_cash=s.target_cash, skipped=skipped,
+            statuses=dict(self.statuses),
             notes=dict(self.notes), warnings=tuple(self.warnings),
         )
 
 
 def nothing_to_buy(universe: Universe, red: Reduction, c_bench, max_turnover: float, max_tracking_error: float,
-                    kappa: float, objective: PathObjective, reinvest_proceeds: bool) -> TradePath:
+                   kappa: float, objective: PathObjective, reinvest_proceeds: bool, target_cash: float) -> TradePath:
     """No buyable name: every weight is fixed by levels 1–2 (no solve)."""
     w = red.fixed.copy()
     turnover = float(np.abs(w - universe.w0).sum())
@@ -270,6 +276,7 @@ def nothing_to_buy(universe: Universe, red: Reduction, c_bench, max_turnover: fl
         te_limit_met=te_met,
         objective=objective,
         reinvest_proceeds=reinvest_proceeds,
+        target_cash=target_cash,
         statuses={"a_min_turnover": SolveStatus.TRIVIAL},
         warnings=(PathWarning.NOTHING_TO_BUY,),
     )

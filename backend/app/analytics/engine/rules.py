@@ -69,13 +69,15 @@ def bound_rows(w, lower: np.ndarray, upper: np.ndarray) -> list:  # noqa: ANN001
     return rows
 
 
-def reserve_and_floor(universe: Universe, *, commission_per_trade: float, kappa: float) -> tuple[float, float]:
+def reserve_and_floor(universe: Universe, *, commission_per_trade: float, kappa: float,
+                      target_cash: float = 0.0) -> tuple[float, float]:
     """``(r, floor)`` of the hard rules (fractions of the value before trading): ``r`` the commission reserve
     (commission × tradable names / value, at most 2 % and half of what halted names and impact leave), ``floor``
-    the smallest invested fraction after trading (proceeds reinvested: ``min(1 − cash before, capacity)``)."""
+    the smallest invested fraction after trading (proceeds reinvested: ``min(1 − cash before, capacity,
+    1 − target_cash)``; ``target_cash`` is the fraction the target itself keeps in cash)."""
     n_tradable = int((~np.asarray(universe.halted) & (np.asarray(universe.buyable) | (universe.w0 > 0))).sum())
     halted_w = float(universe.w0[universe.halted].sum())
     reserve = min(commission_per_trade * n_tradable / float(universe.value), 0.02,
                   max(0.0, 0.5 * (1 - halted_w - 2 * kappa)))
-    floor = min(1.0 - float(universe.cash / universe.value), universe.capacity) - 1e-9
+    floor = min(1.0 - float(universe.cash / universe.value), universe.capacity, 1.0 - target_cash) - 1e-9
     return reserve, floor

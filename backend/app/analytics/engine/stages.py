@@ -95,6 +95,8 @@ class PathSetup:
     c_target: tuple[np.ndarray, float]
     c_bench: tuple[np.ndarray, float]
     options: dict[str, Any]
+    #: the fraction of value the target leaves in cash (1 − Σ t, ≥ 0); the reinvestment floor allows it
+    target_cash: float = 0.0
 
     def problem(self, with_risk: bool = True, on: Reduction | None = None) -> StageProblem:
         """A stage's variables and hard rules, over the buyable names (``on``: a working set's reduction)."""

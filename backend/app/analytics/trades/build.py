@@ -74,6 +74,8 @@ def _initial_trades(book: TradeBook, weights: np.ndarray) -> dict[str, Decimal]:
             if qty <= 0:
                 continue
             reason, required = _sell_reason(book, i, over_sector)
+            if not required and must == 0 and -diff < lot:
+                continue  # within one lot of the path weight: whole-share rounding, not a trade
             line = book.costs.line(s, cur, -qty, price, lot, reason, required)
             if not required and line.trade_value < book.min_value:
                 book.drop(s, NoteKind.BELOW_MIN_TRADE_VALUE,
@@ -218,6 +220,7 @@ def build_trades(
     top_up_max_turnover: float | None = None,
     top_up: bool = True,
     max_trades: int | None = None,
+    keep_cash: Decimal = ZERO,
 ) -> TradeList:
     """Whole-share trades that move the portfolio to ``weights`` as closely as lots, cash and caps allow.
 
@@ -227,7 +230,8 @@ def build_trades(
     * ``max_turnover``: fraction; when given, buys are trimmed so Σ|trade value| ≤ max_turnover × value.
     * ``top_up_max_turnover``: fraction, the turnover the top-up pass may reach (the achievable bound:
       the policy limit when it can hold, else what the hard levels need); default ``max_turnover``;
-      ``top_up=False`` skips the pass; ``max_trades``: most trades (None: no limit).
+      ``top_up=False`` skips the pass; ``max_trades``: most trades (None: no limit);
+    * ``keep_cash``: currency, the cash the target itself holds; the top-up pass does not spend it.
     """
     costs = CostModel(commission=to_decimal(commission_per_trade), bps=to_decimal(market_impact_bps))
     book = TradeBook(universe, costs, to_decimal(min_trade_value))
@@ -239,7 +243,8 @@ def build_trades(
     if top_up and settled:
         bound = top_up_max_turnover if top_up_max_turnover is not None else max_turnover
         max_traded = None if bound is None else to_decimal(repr(bound)) * V
-        added = spend_leftover_cash(book, weights=weights, max_traded=max_traded, max_trades=max_trades)
+        added = spend_leftover_cash(book, weights=weights, max_traded=max_traded, max_trades=max_trades,
+                                    keep_cash=keep_cash)
         book.dropped = [d for d in book.dropped if d.symbol not in added]
     lines: tuple[TradeLine, ...] = tuple(sorted(book.lines(), key=lambda x: x.symbol))
     _, c, _ = book.state()

@@ -3,7 +3,7 @@
 Each lot goes to the name furthest below its path weight in value (ties by symbol), each lot starting below
 that weight, never a name being sold, and only while the name's and its sector's cap (on the post-cost
 value), the turnover bound, ``min_trade_value`` (a new trade buys at least that much), ``max_trades`` (a new
-trade needs room) and cash ≥ 0 after costs (a new trade pays its commission too) all still hold.
+trade needs room) and cash ≥ the cash the target keeps, after costs (a new trade pays its commission too), all still hold.
 """
 
 from __future__ import annotations
@@ -35,12 +35,14 @@ def _candidates(book: TradeBook, weights: np.ndarray, vals: dict[str, Decimal]) 
 
 
 def spend_leftover_cash(book: TradeBook, *, weights: np.ndarray, max_traded: Decimal | None,
-           max_trades: int | None = None) -> set[str]:
+                        max_trades: int | None = None, keep_cash: Decimal = ZERO) -> set[str]:
     """Spend leftover cash on whole lots (updates ``book.buys``; see the module docstring).
 
     Every check only gets tighter as cash is spent (cash and post-cost value fall, traded value and
     sector sums rise), so a name that fails once is dropped for good: one heap, O(lots · log N).
-    ``max_traded``: currency, the most Σ|trade value| may reach. Returns the symbols bought or added to.
+    ``max_traded``: currency, the most Σ|trade value| may reach; ``keep_cash``: currency, the cash the target
+    itself holds, which the pass never spends (0 for a fully invested target). Returns the symbols bought or
+    added to.
     """
     u = book.universe
     vals, cash, v_after = book.state()
@@ -73,7 +75,7 @@ def spend_leftover_cash(book: TradeBook, *, weights: np.ndarray, max_traded: Dec
         v_next = v_after - d_cost
         sec = sector_of[s]
         if (
-            cash - d_value - d_cost < 0
+            cash - d_value - d_cost < keep_cash
             or vals[s] + d_value > cap * v_next
             or sector_total[sec] + d_value > sector_limit[sec] * v_next
             or (max_traded is not None and traded + d_value > max_traded)
