@@ -3,7 +3,8 @@
 Each lot goes to the name furthest below its path weight in value (ties by symbol), each lot starting below
 that weight, never a name being sold, and only while the name's and its sector's cap (on the post-cost
 value), the turnover bound, ``min_trade_value`` (a new trade buys at least that much), ``max_trades`` (a new
-trade needs room) and cash ≥ the cash the target keeps, after costs (a new trade pays its commission too), all still hold.
+trade needs room) and cash ≥ the cash the target keeps, after costs (a new trade pays its commission too),
+all still hold.
 """
 
 from __future__ import annotations
