@@ -30,6 +30,7 @@ import sys
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -302,6 +303,111 @@ def _allocation_target(
     )
 
 
+@dataclass
+class _RiskfolioTarget:
+    """One target problem handed to Riskfolio: the names that can hold weight (``active``), their bounds and
+    constraint matrices, the TE returns when the TE limit is passed to Riskfolio, and the run's settings."""
+
+    rp: Any
+    risk_model: RiskModel
+    universe: Universe
+    lower: np.ndarray
+    upper: np.ndarray
+    budget: float
+    active: np.ndarray
+    model_code: str
+    rm: str
+    risk_free_rate: float
+    annualization: int
+    risk_aversion: float
+    max_tracking_error: float | None
+    use_working_set: bool
+    te_returns: pd.DataFrame | None = None
+    te_bench: pd.DataFrame | None = None
+    working_set_note: str | None = None
+
+    @property
+    def syms(self) -> list[str]:
+        return list(self.universe.symbols)
+
+    def attempt(self, obj_code: str, with_te: bool, mask: np.ndarray | None = None) -> tuple[Any, str]:
+        """Riskfolio's solve over the names in ``mask`` (a subset of ``active``; default: all of them)."""
+        rp, risk_model = self.rp, self.risk_model
+        mask = self.active if mask is None else mask
+        names = [s for s, a in zip(self.syms, mask) if a]
+        a_mat, b_mat = _constraint_matrices(rp, self.universe, self.lower, self.upper, mask)
+        cov_m = np.asarray(risk_model.cov)[np.ix_(mask, mask)]
+        port = rp.Portfolio(returns=self.te_returns if with_te else risk_model.returns[names], sht=False)
+        port.mu = pd.DataFrame([np.asarray(risk_model.mu)[mask]], columns=names)
+        port.cov = pd.DataFrame(cov_m, index=names, columns=names)
+        port.budget = self.budget
+        port.upperlng = 1.0
+        port.ainequality = a_mat
+        port.binequality = b_mat
+        port.solvers = [SOLVER]
+        port.sol_params = {SOLVER: clarabel_options(len(names))}
+        if with_te:
+            port.kindbench = False  # the benchmark's "returns" over the whole universe, not just the active names
+            port.benchindex = self.te_bench
+            port.allowTE = True
+            port.TE = float(self.max_tracking_error) / np.sqrt(self.annualization)
+        with quiet() as sink, _psd_sqrtm_for(cov_m):  # riskfolio prints, cvxpy deprecation chatter
+            try:
+                res = port.optimization(
+                    model=self.model_code, rm=self.rm, obj=obj_code, rf=self.risk_free_rate / self.annualization,
+                    l=self.risk_aversion, hist=True,
+                )
+            except Exception as exc:  # riskfolio/cvxpy raise many kinds; record and try the next
+                return None, f"{type(exc).__name__}: {exc}"
+        if res is None:
+            return None, sink.getvalue().strip() or "no solution"
+        return res, ""
+
+    def solve_once(self, obj_code: str, with_te: bool) -> tuple[np.ndarray | None, str]:
+        """``(raw weights over the universe | None, why)``: on certified working sets when that applies."""
+        if self.use_working_set and not with_te and obj_code in CERTIFIABLE:
+            raw, note = _working_set_solve(
+                self.attempt, obj_code, universe=self.universe, risk_model=self.risk_model, active=self.active,
+                lower=self.lower, upper=self.upper, budget=self.budget,
+                rf=self.risk_free_rate / self.annualization, risk_aversion=self.risk_aversion,
+            )
+            self.working_set_note = note
+            if raw is not None:
+                return raw, ""
+        res, why = self.attempt(obj_code, with_te)
+        if res is None:
+            return None, why
+        return res["weights"].reindex(self.syms).fillna(0.0).to_numpy(dtype=float).reshape(-1), ""
+
+
+def _te_returns(risk_model: RiskModel, universe: Universe, active: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Riskfolio's TE inputs whose ex-ante TE is ours on Σ: R = √k·[F; 0] has (k + 1) rows and RᵀR / k = FᵀF = Σ."""
+    factor = np.asarray(risk_model.factor)
+    k = factor.shape[0]
+    R = np.sqrt(k) * np.vstack([factor, np.zeros((1, universe.n))])
+    act_syms = [s for s, a in zip(universe.symbols, active) if a]
+    te_returns = pd.DataFrame(R[:, active], columns=act_syms)
+    return te_returns, pd.DataFrame(R @ np.asarray(universe.bench), index=te_returns.index)
+
+
+def _trivial_target(universe: Universe, warnings: list[str]) -> TargetWeights:
+    """No eligible name to buy: halted names keep their weight, the rest is cash."""
+    w = np.where(universe.halted, universe.w0, 0.0)
+    warnings.append("no eligible names to buy: the target keeps halted names and holds the rest in cash")
+    return TargetWeights(weights=pd.Series(w, index=list(universe.symbols)), cash_weight=float(1.0 - w.sum()),
+                         solver="none", status="trivial", warnings=tuple(warnings))
+
+
+def _check_target_request(model: Model, risk_model: RiskModel, universe: Universe) -> None:
+    if model not in TARGET_MODELS and model not in ALLOCATION_TARGET_MODELS:
+        raise InputError(
+            f"model={model.value!r} is not supported for rebalancing targets; use one of "
+            + ", ".join(sorted(m.value for m in TARGET_MODELS | ALLOCATION_TARGET_MODELS))
+        )
+    if tuple(risk_model.symbols) != tuple(universe.symbols):
+        raise InputError("risk model and universe list different symbols")
+
+
 def solve_target(
     *,
     risk_model: RiskModel,
@@ -323,13 +429,7 @@ def solve_target(
 
     Raises :class:`SolverError` when no attempt gives weights, listing what was tried.
     """
-    if model not in TARGET_MODELS and model not in ALLOCATION_TARGET_MODELS:
-        raise InputError(
-            f"model={model.value!r} is not supported for rebalancing targets; use one of "
-            + ", ".join(sorted(m.value for m in TARGET_MODELS | ALLOCATION_TARGET_MODELS))
-        )
-    if tuple(risk_model.symbols) != tuple(universe.symbols):
-        raise InputError("risk model and universe list different symbols")
+    _check_target_request(model, risk_model, universe)
     warnings: list[str] = []
     lower, upper = _bounds(universe)
     budget = universe.capacity
@@ -338,135 +438,65 @@ def solve_target(
             f"caps let the eligible names absorb at most {budget:.2%} of the portfolio: "
             f"the target holds {1 - budget:.2%} cash"
         )
-    free_budget = budget - float(lower.sum())
     if model in ALLOCATION_TARGET_MODELS and universe.buyable.any():
         return _allocation_target(
             risk_model=risk_model, universe=universe, model=model, objective=objective,
             risk_measure=risk_measure, risk_free_rate=risk_free_rate, annualization=annualization,
             risk_aversion=risk_aversion, lower=lower, upper=upper, warnings=warnings,
         )
-    if free_budget <= 1e-9 or not universe.buyable.any():
-        w = np.where(universe.halted, universe.w0, 0.0)
-        warnings.append("no eligible names to buy: the target keeps halted names and holds the rest in cash")
-        return TargetWeights(
-            weights=pd.Series(w, index=list(universe.symbols)),
-            cash_weight=float(1.0 - w.sum()),
-            solver="none",
-            status="trivial",
-            warnings=tuple(warnings),
-        )
+    if budget - float(lower.sum()) <= 1e-9 or not universe.buyable.any():
+        return _trivial_target(universe, warnings)
 
     import riskfolio as rp  # lazy
 
-    syms = list(universe.symbols)
     # only names that can hold weight enter Riskfolio's problem (the others are 0 in every feasible target)
     active = upper > 0
-    act_syms = [s for s, a in zip(syms, active) if a]
-    A, B = _constraint_matrices(rp, universe, lower, upper, active)
-    rm, obj, model_code = riskfolio_code(risk_measure), riskfolio_code(objective), riskfolio_code(model)
-    cov_act = np.asarray(risk_model.cov)[np.ix_(active, active)]
-    mu_df = pd.DataFrame([np.asarray(risk_model.mu)[active]], columns=act_syms)
-    te_returns = te_bench = None
+    n_active = int(active.sum())
+    problem = _RiskfolioTarget(
+        rp=rp, risk_model=risk_model, universe=universe, lower=lower, upper=upper, budget=budget, active=active,
+        model_code=riskfolio_code(model), rm=riskfolio_code(risk_measure), risk_free_rate=risk_free_rate,
+        annualization=annualization, risk_aversion=risk_aversion, max_tracking_error=max_tracking_error,
+        use_working_set=(n_active > WORKING_SET_MIN_ASSETS and risk_measure is RiskMeasure.MV
+                         and model is Model.CLASSIC),
+    )
     use_te = max_tracking_error is not None and risk_measure is RiskMeasure.MV
-    if use_te and len(act_syms) > RISKFOLIO_TE_MAX_ASSETS:
+    if use_te and n_active > RISKFOLIO_TE_MAX_ASSETS:
         use_te = False
         warnings.append(
-            f"target solved without Riskfolio's TE constraint ({len(act_syms)} names > "
+            f"target solved without Riskfolio's TE constraint ({n_active} names > "
             f"{RISKFOLIO_TE_MAX_ASSETS}: it would dominate the cost); the trade path enforces TE"
         )
     if use_te:
-        # R = √k·[F; 0] has (k + 1) rows and RᵀR / k = FᵀF = Σ: Riskfolio's TE is the ex-ante TE on Σ
-        factor = np.asarray(risk_model.factor)
-        k = factor.shape[0]
-        R = np.sqrt(k) * np.vstack([factor, np.zeros((1, universe.n))])
-        te_returns = pd.DataFrame(R[:, active], columns=act_syms)
-        te_bench = pd.DataFrame(R @ np.asarray(universe.bench), index=te_returns.index)
+        problem.te_returns, problem.te_bench = _te_returns(risk_model, universe, active)
+    return _first_solution(problem, riskfolio_code(objective), objective, use_te, warnings)
 
-    def attempt(obj_code: str, with_te: bool, mask: np.ndarray | None = None):
-        """Riskfolio's solve over the names in ``mask`` (a subset of ``active``; default: all of them)."""
-        mask = active if mask is None else mask
-        names = [s for s, a in zip(syms, mask) if a]
-        if mask is active:
-            a_mat, b_mat, cov_m, mu_m = A, B, cov_act, mu_df
-        else:
-            a_mat, b_mat = _constraint_matrices(rp, universe, lower, upper, mask)
-            cov_m = np.asarray(risk_model.cov)[np.ix_(mask, mask)]
-            mu_m = pd.DataFrame([np.asarray(risk_model.mu)[mask]], columns=names)
-        port = rp.Portfolio(returns=te_returns if with_te else risk_model.returns[names], sht=False)
-        port.mu = mu_m
-        port.cov = pd.DataFrame(cov_m, index=names, columns=names)
-        port.budget = budget
-        port.upperlng = 1.0
-        port.ainequality = a_mat
-        port.binequality = b_mat
-        port.solvers = [SOLVER]
-        port.sol_params = {SOLVER: clarabel_options(len(names))}
-        if with_te:
-            port.kindbench = False  # the benchmark's "returns" over the whole universe, not just act_syms
-            port.benchindex = te_bench
-            port.allowTE = True
-            port.TE = float(max_tracking_error) / np.sqrt(annualization)
-        with quiet() as sink, _psd_sqrtm_for(cov_m):  # riskfolio prints, cvxpy deprecation chatter
-            try:
-                res = port.optimization(
-                    model=model_code, rm=rm, obj=obj_code, rf=risk_free_rate / annualization,
-                    l=risk_aversion, hist=True,
-                )
-            except Exception as exc:  # riskfolio/cvxpy raise many kinds; record and try the next
-                return None, f"{type(exc).__name__}: {exc}"
-        if res is None:
-            return None, sink.getvalue().strip() or "no solution"
-        return res, ""
 
-    use_working_set = (
-        len(act_syms) > WORKING_SET_MIN_ASSETS and risk_measure is RiskMeasure.MV and model is Model.CLASSIC
-    )
-    working_set_note: str | None = None
-
-    def solve_once(obj_code: str, with_te: bool):
-        """``(raw weights over syms | None, why)``: on certified working sets when that applies."""
-        nonlocal working_set_note
-        if use_working_set and not with_te and obj_code in CERTIFIABLE:
-            raw, note = _working_set_solve(
-                attempt, obj_code, universe=universe, risk_model=risk_model, active=active, lower=lower,
-                upper=upper, budget=budget, rf=risk_free_rate / annualization, risk_aversion=risk_aversion,
-            )
-            working_set_note = note
-            if raw is not None:
-                return raw, ""
-        res, why = attempt(obj_code, with_te)
-        if res is None:
-            return None, why
-        return res["weights"].reindex(syms).fillna(0.0).to_numpy(dtype=float).reshape(-1), ""
-
+def _first_solution(problem: _RiskfolioTarget, obj: str, objective: Objective, use_te: bool,
+                    warnings: list[str]) -> TargetWeights:
+    """Try the objective with TE (when asked), without it, then MinRisk; the first that solves is the target."""
     plan = [(obj, True)] if use_te else []
     plan.append((obj, False))
     if objective is not Objective.MIN_RISK:
         plan.append(("MinRisk", False))
     tried: list[str] = []
     for obj_code, with_te in plan:
-        raw, why = solve_once(obj_code, with_te)
-        label = f"{model_code}/{rm}/{obj_code}" + (" with TE" if with_te else "")
+        raw, why = problem.solve_once(obj_code, with_te)
+        label = f"{problem.model_code}/{problem.rm}/{obj_code}" + (" with TE" if with_te else "")
         if raw is None:
             tried.append(f"{label} [{SOLVER}]: {why}")
             continue
         if with_te is False and use_te:
             warnings.append(
-                f"target with TE <= {max_tracking_error:.2%} infeasible under the caps; target solved without "
-                "TE (the trade path enforces TE)"
+                f"target with TE <= {problem.max_tracking_error:.2%} infeasible under the caps; target solved "
+                "without TE (the trade path enforces TE)"
             )
         if obj_code != obj:
             warnings.append(f"objective {obj} had no solution; target falls back to {obj_code}")
-        w = _clean(raw, universe, lower, upper)
+        w = _clean(raw, problem.universe, problem.lower, problem.upper)
         return TargetWeights(
-            weights=pd.Series(w, index=syms),
-            cash_weight=float(1.0 - w.sum()),
-            solver=SOLVER,
-            status="optimal",
-            warnings=tuple(warnings),
-            te_constrained=with_te,
-            objective=obj_code,
-            working_set=working_set_note,
+            weights=pd.Series(w, index=problem.syms), cash_weight=float(1.0 - w.sum()), solver=SOLVER,
+            status="optimal", warnings=tuple(warnings), te_constrained=with_te, objective=obj_code,
+            working_set=problem.working_set_note,
         )
     raise SolverError(
         "target optimisation failed: " + "; ".join(tried), stage="target", tried=tried
