@@ -26,8 +26,11 @@ $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 
+# --compile-bytecode: write every .pyc now. Where PYTHONDONTWRITEBYTECODE is set (as on CI), Python never
+# caches bytecode itself, and each `dawsos` process would compile pandas, scipy, cvxpy and Riskfolio-Lib from
+# source again (seen: a rebalance 16.7 s instead of 6.7 s, the suite 55 min).
 $(STAMP): pyproject.toml $(LOCK) | $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python -r $(LOCK)
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -r $(LOCK)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	@# a dependency added to pyproject.toml but not to the lock fails here: run `make lock`
 	$(UV) pip check --quiet --python $(BIN)/python
