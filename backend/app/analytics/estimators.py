@@ -93,28 +93,13 @@ def estimate_risk_model(
     * ``MeanEstimator.USER``: ``forecasts`` (symbol → annual expected return, fraction); symbols without
       one keep the historical mean (warning).
     """
-    import riskfolio as rp  # lazy: ~3 s
-
     if returns.isna().to_numpy().any():
         raise InputError("returns contain missing values")
     t, n = returns.shape
     if t < 2 or n < 1:
         raise InputError(f"need at least 2 returns and 1 asset, got {t}x{n}")
     warnings: list[str] = []
-    with quiet(ignore_warnings=False):
-        if mean_method in (MeanEstimator.CAPM, MeanEstimator.USER):
-            mu = returns.mean().to_numpy(dtype=float)
-        else:
-            mu = rp.mean_vector(returns, method=riskfolio_code(mean_method)).to_numpy().reshape(-1)
-        if cov_method is CovEstimator.FACTOR:
-            if factor_returns is None:
-                raise InputError("cov_method='factor' needs factor_returns (daily factor returns)")
-            from app.analytics.factor_model import factor_covariance
-
-            cov = factor_covariance(returns=returns, factors=factor_returns).cov
-        else:
-            cov = rp.covar_matrix(returns, method=riskfolio_code(cov_method)).to_numpy()
-    cov = 0.5 * (cov + cov.T)
+    mu, cov = _raw_moments(returns, cov_method=cov_method, mean_method=mean_method, factor_returns=factor_returns)
     if mean_method is MeanEstimator.CAPM:
         if benchmark is None:
             raise InputError("mean_method='capm' needs benchmark weights (the market portfolio)")
@@ -129,19 +114,7 @@ def estimate_risk_model(
         warnings.extend(notes)
     if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(cov))):
         raise InputError(f"estimators {mean_method.value}/{cov_method.value} gave non-finite moments")
-    scale = float(np.mean(np.diag(cov))) if n else 0.0
-    if scale <= 0:
-        raise InputError("covariance has no variance: are all prices constant over the window?")
-    min_eig = float(np.linalg.eigvalsh(cov)[0])
-    floor = PSD_TOLERANCE * scale
-    ridge = 0.0
-    if min_eig < floor:
-        ridge = floor - min_eig
-        cov = cov + ridge * np.eye(n)
-        warnings.append(
-            f"covariance ({cov_method.value}) not positive definite (min eigenvalue {min_eig:.3e}); "
-            f"added ridge {ridge:.3e} to the diagonal"
-        )
+    cov, ridge = _with_ridge(cov, cov_method=cov_method, warnings=warnings)
     factor = _factor(cov, returns.to_numpy(), hist_exact=cov_method is CovEstimator.HIST, ridge=ridge)
     return RiskModel(
         symbols=tuple(returns.columns),
@@ -156,3 +129,47 @@ def estimate_risk_model(
         ridge=ridge,
         warnings=tuple(warnings),
     )
+
+
+def _raw_moments(
+    returns: pd.DataFrame,
+    *,
+    cov_method: CovEstimator,
+    mean_method: MeanEstimator,
+    factor_returns: pd.DataFrame | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily ``mu`` (historical for CAPM/USER, which replace it later) and the symmetrised ``cov``."""
+    import riskfolio as rp  # lazy: ~3 s
+
+    with quiet(ignore_warnings=False):
+        if mean_method in (MeanEstimator.CAPM, MeanEstimator.USER):
+            mu = returns.mean().to_numpy(dtype=float)
+        else:
+            mu = rp.mean_vector(returns, method=riskfolio_code(mean_method)).to_numpy().reshape(-1)
+        if cov_method is CovEstimator.FACTOR:
+            if factor_returns is None:
+                raise InputError("cov_method='factor' needs factor_returns (daily factor returns)")
+            from app.analytics.factor_model import factor_covariance
+
+            cov = factor_covariance(returns=returns, factors=factor_returns).cov
+        else:
+            cov = rp.covar_matrix(returns, method=riskfolio_code(cov_method)).to_numpy()
+    return mu, 0.5 * (cov + cov.T)
+
+
+def _with_ridge(cov: np.ndarray, *, cov_method: CovEstimator, warnings: list[str]) -> tuple[np.ndarray, float]:
+    """``cov`` made positive definite: a ridge ``floor - min eigenvalue`` on the diagonal when the smallest
+    eigenvalue is below ``PSD_TOLERANCE × mean variance`` (appended to ``warnings``); returns (cov, ridge)."""
+    scale = float(np.mean(np.diag(cov))) if cov.shape[0] else 0.0
+    if scale <= 0:
+        raise InputError("covariance has no variance: are all prices constant over the window?")
+    min_eig = float(np.linalg.eigvalsh(cov)[0])
+    floor = PSD_TOLERANCE * scale
+    if min_eig >= floor:
+        return cov, 0.0
+    ridge = floor - min_eig
+    warnings.append(
+        f"covariance ({cov_method.value}) not positive definite (min eigenvalue {min_eig:.3e}); "
+        f"added ridge {ridge:.3e} to the diagonal"
+    )
+    return cov + ridge * np.eye(cov.shape[0]), ridge

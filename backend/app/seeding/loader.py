@@ -195,48 +195,11 @@ def load_seed_bundle(seeds_dir: Path) -> SeedBundle:
     known = {s.symbol for s in securities.securities}
 
     ratings: QualityRatingsFile = parsed["quality_ratings.json"]
-    _duplicates(
-        "quality_ratings.json",
-        (
-            (f"ratings[{i}].symbol", f"{r.symbol}@{r.asof_date or ratings.asof_date}")
-            for i, r in enumerate(ratings.ratings)
-        ),
-    )
-    for i, r in enumerate(ratings.ratings):
-        _known("quality_ratings.json", f"ratings[{i}].symbol", r.symbol, known)
-
+    _check_ratings(ratings, known)
     benchmarks: BenchmarksFile = parsed["benchmarks.json"]
-    _duplicates(
-        "benchmarks.json", ((f"benchmarks[{i}].id", b.id) for i, b in enumerate(benchmarks.benchmarks))
-    )
-    for i, b in enumerate(benchmarks.benchmarks):
-        for symbol in b.weights:
-            _known("benchmarks.json", f"benchmarks[{i}].weights.{symbol}", symbol, known)
-        total = sum(b.weights.values(), Decimal(0))
-        if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
-            raise SeedFileError(
-                "benchmarks.json", f"benchmarks[{i}].weights", "weights must sum to 1", str(total)
-            )
-    benchmark_ids = {b.id for b in benchmarks.benchmarks}
-
+    _check_benchmarks(benchmarks, known)
     portfolios: PortfoliosFile = parsed["portfolios.json"]
-    _duplicates(
-        "portfolios.json", ((f"portfolios[{i}].id", p.id) for i, p in enumerate(portfolios.portfolios))
-    )
-    for i, p in enumerate(portfolios.portfolios):
-        if p.benchmark_id is not None and p.benchmark_id not in benchmark_ids:
-            raise SeedFileError(
-                "portfolios.json",
-                f"portfolios[{i}].benchmark_id",
-                "unknown benchmark (not in benchmarks.json)",
-                p.benchmark_id,
-            )
-        _duplicates(
-            "portfolios.json",
-            ((f"portfolios[{i}].holdings[{j}].symbol", h.symbol) for j, h in enumerate(p.holdings)),
-        )
-        for j, h in enumerate(p.holdings):
-            _known("portfolios.json", f"portfolios[{i}].holdings[{j}].symbol", h.symbol, known)
+    _check_portfolios(portfolios, known, {b.id for b in benchmarks.benchmarks})
 
     policies: PolicyTemplatesFile = parsed["policy_templates.json"]
     _duplicates(
@@ -261,6 +224,55 @@ def load_seed_bundle(seeds_dir: Path) -> SeedBundle:
         pricing_packs=packs_file,
         packs=packs,
     )
+
+
+def _check_ratings(ratings: QualityRatingsFile, known: set[str]) -> None:
+    """One rating per symbol and date, each for a known security."""
+    _duplicates(
+        "quality_ratings.json",
+        (
+            (f"ratings[{i}].symbol", f"{r.symbol}@{r.asof_date or ratings.asof_date}")
+            for i, r in enumerate(ratings.ratings)
+        ),
+    )
+    for i, r in enumerate(ratings.ratings):
+        _known("quality_ratings.json", f"ratings[{i}].symbol", r.symbol, known)
+
+
+def _check_benchmarks(benchmarks: BenchmarksFile, known: set[str]) -> None:
+    """Unique ids; weights over known securities summing to 1 (within WEIGHT_SUM_TOLERANCE)."""
+    _duplicates(
+        "benchmarks.json", ((f"benchmarks[{i}].id", b.id) for i, b in enumerate(benchmarks.benchmarks))
+    )
+    for i, b in enumerate(benchmarks.benchmarks):
+        for symbol in b.weights:
+            _known("benchmarks.json", f"benchmarks[{i}].weights.{symbol}", symbol, known)
+        total = sum(b.weights.values(), Decimal(0))
+        if abs(total - 1) > WEIGHT_SUM_TOLERANCE:
+            raise SeedFileError(
+                "benchmarks.json", f"benchmarks[{i}].weights", "weights must sum to 1", str(total)
+            )
+
+
+def _check_portfolios(portfolios: PortfoliosFile, known: set[str], benchmark_ids: set[str]) -> None:
+    """Unique ids, known benchmarks, one holding per known symbol."""
+    _duplicates(
+        "portfolios.json", ((f"portfolios[{i}].id", p.id) for i, p in enumerate(portfolios.portfolios))
+    )
+    for i, p in enumerate(portfolios.portfolios):
+        if p.benchmark_id is not None and p.benchmark_id not in benchmark_ids:
+            raise SeedFileError(
+                "portfolios.json",
+                f"portfolios[{i}].benchmark_id",
+                "unknown benchmark (not in benchmarks.json)",
+                p.benchmark_id,
+            )
+        _duplicates(
+            "portfolios.json",
+            ((f"portfolios[{i}].holdings[{j}].symbol", h.symbol) for j, h in enumerate(p.holdings)),
+        )
+        for j, h in enumerate(p.holdings):
+            _known("portfolios.json", f"portfolios[{i}].holdings[{j}].symbol", h.symbol, known)
 
 
 def bundle_from_documents(

@@ -155,7 +155,14 @@ async def _sync_rows(
 
 
 async def _seed_reference(session: AsyncSession, bundle: SeedBundle, report: SeedReport) -> None:
-    t = report.tables
+    """Securities, ratings, benchmarks, portfolios and cost defaults, in dependency order."""
+    await _seed_securities(session, bundle, report.tables)
+    await _seed_benchmarks(session, bundle, report.tables)
+    await _seed_portfolios(session, bundle, report.tables)
+
+
+async def _seed_securities(session: AsyncSession, bundle: SeedBundle, t: dict[str, TableCounts]) -> None:
+    """Securities and their quality ratings."""
     await _sync_rows(
         session,
         SecurityRow,
@@ -190,6 +197,10 @@ async def _seed_reference(session: AsyncSession, bundle: SeedBundle, report: See
         ),
         t["quality_ratings"],
     )
+
+
+async def _seed_benchmarks(session: AsyncSession, bundle: SeedBundle, t: dict[str, TableCounts]) -> None:
+    """Benchmarks and their weights (weights no longer in the file are deleted)."""
     benchmarks = bundle.benchmarks.benchmarks
     await _sync_rows(
         session,
@@ -207,6 +218,10 @@ async def _seed_reference(session: AsyncSession, bundle: SeedBundle, report: See
         scope=BenchmarkWeightRow.benchmark_id.in_([b.id for b in benchmarks]),
         delete_missing=True,
     )
+
+
+async def _seed_portfolios(session: AsyncSession, bundle: SeedBundle, t: dict[str, TableCounts]) -> None:
+    """Portfolios and their holdings (holdings no longer in the file are deleted) and the cost defaults."""
     portfolios = bundle.portfolios.portfolios
     await _sync_rows(
         session,

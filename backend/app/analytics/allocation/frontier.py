@@ -18,7 +18,7 @@ from app.analytics.allocation.black_litterman import black_litterman_posterior
 from app.analytics.allocation.constraints import WEIGHT_EPS, check_feasible, clean, resolve_bounds
 from app.analytics.allocation.mean_variance import optimize_mean_risk
 from app.analytics.allocation.measures import annualise_risk, risk_value
-from app.analytics.allocation.optimize import build_problem, expected_mu
+from app.analytics.allocation.optimize import Problem, build_problem, expected_mu
 from app.analytics.allocation.spec import OptimizationSpec
 from app.analytics.estimators import RiskModel
 from app.analytics.expected_returns import benchmark_vector
@@ -97,34 +97,12 @@ def efficient_frontier(
 
     ``current_weights``: symbol → fraction of the current portfolio (rest is cash at zero risk and return).
     """
-    if spec.model not in FRONTIER_MODELS:
-        raise InputError(
-            "the efficient frontier is defined for mean-risk models "
-            f"({', '.join(sorted(m.value for m in FRONTIER_MODELS))}), "
-            f"not {spec.model.value}"
-        )
-    if not 2 <= points <= 200:
-        raise InputError(f"points must be between 2 and 200, got {points}")
+    _check_request(spec, points)
     syms = list(risk_model.symbols)
     warnings: list[str] = list(risk_model.warnings)
     if spec.min_position > 0 or spec.max_holdings is not None:
         warnings.append("min_position / max_holdings are not applied on the frontier")
-    mu, notes = expected_mu(risk_model=risk_model, spec=spec)
-    warnings.extend(notes)
-    bounds = resolve_bounds(spec=spec, symbols=syms)
-    check_feasible(bounds=bounds)
-    problem = build_problem(risk_model, spec, mu, bounds)
-    if spec.model is Model.BL:
-        if not spec.benchmark_weights:
-            raise InputError("model BL needs benchmark_weights for the equilibrium prior")
-        post = black_litterman_posterior(
-            symbols=syms, mu=mu, cov=np.asarray(risk_model.cov),
-            benchmark=benchmark_vector(symbols=syms, weights=spec.benchmark_weights), views=spec.views,
-            n_obs=problem.n_obs, risk_free_rate=spec.risk_free_rate, annualization=spec.annualization,
-            tau=spec.bl_tau, risk_aversion=spec.bl_risk_aversion,
-        )
-        mu = post.mu
-        problem = build_problem(risk_model, spec, mu, bounds)
+    problem, mu = _frontier_problem(risk_model, spec, warnings)
     rm = spec.risk_measure
     cov = np.asarray(risk_model.cov)
     returns = risk_model.returns[syms].to_numpy(dtype=float)
@@ -159,16 +137,51 @@ def efficient_frontier(
             warnings.append(f"frontier point at daily risk {limit:.6g} skipped: {exc}")
     pts.append(point(w_max))
     pts.sort(key=lambda p: (p.risk, p.ret))
-    current = None
-    if current_weights is not None:
-        unknown = sorted(set(current_weights) - set(syms))
-        if unknown:
-            raise InputError(f"current_weights name symbol(s) outside the universe: {', '.join(unknown)}")
-        wc = np.array([float(current_weights.get(s, 0.0)) for s in syms])
-        if (wc < 0).any() or wc.sum() > 1.0 + 1e-6:
-            raise InputError(f"current_weights must be >= 0 and sum to at most 1, got sum {wc.sum():.4f}")
-        current = point(wc)
+    current = None if current_weights is None else point(_current_vector(current_weights, syms))
     return Frontier(risk_measure=rm, model=spec.model, risk_free_rate=spec.risk_free_rate, points=tuple(pts),
                     min_risk=point(w_min),
                     max_sharpe=point(w_sharpe), max_return=point(w_max), current=current,
                     warnings=tuple(warnings))
+
+
+def _check_request(spec: OptimizationSpec, points: int) -> None:
+    if spec.model not in FRONTIER_MODELS:
+        raise InputError(
+            "the efficient frontier is defined for mean-risk models "
+            f"({', '.join(sorted(m.value for m in FRONTIER_MODELS))}), "
+            f"not {spec.model.value}"
+        )
+    if not 2 <= points <= 200:
+        raise InputError(f"points must be between 2 and 200, got {points}")
+
+
+def _frontier_problem(risk_model: RiskModel, spec: OptimizationSpec, warnings: list[str]) -> tuple[Problem, np.ndarray]:
+    """The mean-risk problem and the daily expected returns it uses (the BL posterior for model BL)."""
+    syms = list(risk_model.symbols)
+    mu, notes = expected_mu(risk_model=risk_model, spec=spec)
+    warnings.extend(notes)
+    bounds = resolve_bounds(spec=spec, symbols=syms)
+    check_feasible(bounds=bounds)
+    problem = build_problem(risk_model, spec, mu, bounds)
+    if spec.model is not Model.BL:
+        return problem, mu
+    if not spec.benchmark_weights:
+        raise InputError("model BL needs benchmark_weights for the equilibrium prior")
+    post = black_litterman_posterior(
+        symbols=syms, mu=mu, cov=np.asarray(risk_model.cov),
+        benchmark=benchmark_vector(symbols=syms, weights=spec.benchmark_weights), views=spec.views,
+        n_obs=problem.n_obs, risk_free_rate=spec.risk_free_rate, annualization=spec.annualization,
+        tau=spec.bl_tau, risk_aversion=spec.bl_risk_aversion,
+    )
+    return build_problem(risk_model, spec, post.mu, bounds), post.mu
+
+
+def _current_vector(current_weights: Mapping[str, float], syms: list[str]) -> np.ndarray:
+    """The current portfolio as a weight vector over ``syms`` (fractions; the rest is cash)."""
+    unknown = sorted(set(current_weights) - set(syms))
+    if unknown:
+        raise InputError(f"current_weights name symbol(s) outside the universe: {', '.join(unknown)}")
+    wc = np.array([float(current_weights.get(s, 0.0)) for s in syms])
+    if (wc < 0).any() or wc.sum() > 1.0 + 1e-6:
+        raise InputError(f"current_weights must be >= 0 and sum to at most 1, got sum {wc.sum():.4f}")
+    return wc
