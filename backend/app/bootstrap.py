@@ -65,7 +65,7 @@ def build_orchestrator(session_factory: async_sessionmaker) -> Orchestrator:
     packs = PricingPackAgent(session_factory)
     agents = [OptimizerAgent(session_factory), PolicyAgent(session_factory), packs, RebalancingAgent(session_factory),
               ProposalAgent(session_factory), NotificationAgent(session_factory), UserAgent(session_factory)]
-    return Orchestrator(agents, packs=packs)
+    return Orchestrator(agents, packs=packs, identity=session_factory)
 
 
 def bootstrap(

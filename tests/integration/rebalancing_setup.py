@@ -9,10 +9,12 @@ from sqlalchemy import update
 
 from app.db.models import PortfolioRow
 from app.db.repositories import PricingPackRepository
+from app.db.repositories.identity import IdentityRepository
 from app.db.repositories.ledger import LedgerRepository
 from app.db.repositories.model_portfolios import ModelPortfolioRepository
 from app.db.repositories.rebalance_config import RebalanceConfigRepository
-from app.domain.rebalancing import ApproverRole, ModelPortfolio, RebalanceSettings, TaxLot
+from app.domain.identity import Role
+from app.domain.rebalancing import ModelPortfolio, RebalanceSettings, TaxLot
 
 PACK = "PP_2022-12-28"
 OWNER, APPROVER, STRANGER = "alice@example.com", "bob@example.com", "carol@example.com"
@@ -26,14 +28,21 @@ async def configure_p1(session_factory, **settings_kw) -> None:  # noqa: ANN001,
             ModelPortfolio(id="M_P1", name="P1 equal weight", pricing_pack_id=PACK, weights=WEIGHTS))
         cfg = RebalanceConfigRepository(s)
         await cfg.put_settings(RebalanceSettings(portfolio_id="P1", model_portfolio_id="M_P1", **settings_kw))
-        await cfg.set_role("P1", OWNER, ApproverRole.OWNER)
-        await cfg.set_role("P1", APPROVER, ApproverRole.APPROVER)
+        await grant(s, "P1", OWNER, Role.OWNER)
+        await grant(s, "P1", APPROVER, Role.APPROVER)
         await LedgerRepository(s).add_lots("P1", [
             TaxLot(lot_id="P1-AAPL-1", symbol="AAPL", quantity=D(100), cost_basis=D("80"), acquired=date(2019, 5, 1)),
             TaxLot(lot_id="P1-XOM-1", symbol="XOM", quantity=D(120), cost_basis=D("60"), acquired=date(2020, 6, 1)),
             TaxLot(lot_id="P1-XOM-2", symbol="XOM", quantity=D(80), cost_basis=D("100"), acquired=date(2022, 9, 1)),
             TaxLot(lot_id="P1-JNJ-1", symbol="JNJ", quantity=D(150), cost_basis=D("150"), acquired=date(2018, 1, 2)),
         ])
+
+
+async def grant(session, portfolio_id: str, user_id: str, role: Role) -> None:  # noqa: ANN001
+    """``user_id`` (made a user when new) holds ``role`` on the portfolio."""
+    identity = IdentityRepository(session)
+    await identity.ensure_user(user_id)
+    await identity.grant(portfolio_id, user_id, role, granted_by="test")
 
 
 async def deposit(session_factory, amount: D, on: date = date(2022, 12, 28)) -> None:  # noqa: ANN001

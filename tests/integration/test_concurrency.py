@@ -63,7 +63,7 @@ async def test_eight_concurrent_setup_writers_all_succeed(seeded_database_url, s
         assert not failed, failed
         assert all(r.stderr == "" for r in results)
     after = await row_counts(seeded_session_factory)
-    assert after["portfolio_approvers"] - before["portfolio_approvers"] == ROUNDS * WRITERS
+    assert after["portfolio_roles"] - before["portfolio_roles"] == ROUNDS * WRITERS
 
 
 async def test_two_first_time_seeds_at_once_both_succeed(database_url, seeded_session_factory) -> None:  # noqa: ANN001

@@ -37,7 +37,6 @@ TABLES = {
     "proposal_requests",
     # 0002_rebalancing
     "rebalance_settings",
-    "portfolio_approvers",
     "restricted_symbols",
     "model_portfolios",
     "model_weights",
@@ -51,6 +50,9 @@ TABLES = {
     # 0004_one_proposal_lifecycle
     "proposal_fills",
     "users",
+    # 0005_identity (portfolio_approvers moved into portfolio_roles)
+    "api_tokens",
+    "portfolio_roles",
 }
 
 
@@ -60,7 +62,7 @@ async def _tables(engine: AsyncEngine) -> set[str]:
 
 
 async def test_migrations_create_exactly_the_models(migrated_engine: AsyncEngine) -> None:
-    assert await current_revision(migrated_engine) == head_revision() == "0004_one_proposal_lifecycle"
+    assert await current_revision(migrated_engine) == head_revision() == "0005_identity"
     assert await _tables(migrated_engine) == TABLES | {"alembic_version"}
 
     def diff(connection):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.engine import make_session_factory
-from app.db.migrate import current_revision, downgrade_to, upgrade_to_head
+from app.db.migrate import current_revision, downgrade_to, head_revision, upgrade_to_head
 from app.db.repositories import ProposalRepository
 from app.db.repositories.outbox import OutboxRepository
 from app.domain.lifecycle import ProposalSource
@@ -73,7 +73,7 @@ async def test_0004_migrates_old_rows_and_supersedes_duplicate_approvals(seeded_
     await downgrade_to(seeded_engine, "0003_pack_prices_by_date")
     await _write_old_rows(seeded_engine)
     await upgrade_to_head(seeded_engine)
-    assert await current_revision(seeded_engine) == "0004_one_proposal_lifecycle"
+    assert await current_revision(seeded_engine) == head_revision()
 
     async with make_session_factory(seeded_engine)() as session:
         repo = ProposalRepository(session)

@@ -9,7 +9,7 @@ from structlog.testing import capture_logs
 
 from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
-from app.core.errors import ApprovalRefusedError, ProposalStateError
+from app.core.errors import PermissionDeniedError, ProposalStateError
 from app.db.repositories import ProposalRepository
 from app.db.repositories.outbox import OutboxRepository
 from app.domain.rebalancing import ProposalStatus, TriggerKind
@@ -45,7 +45,7 @@ async def test_over_threshold_pending_then_unauthorised_refused_then_approved(  
     assert sorted(n.recipient for n in queued) == [OWNER, APPROVER]
     assert all(n.proposal_id == result.proposal_id and n.status == "pending" for n in queued)
 
-    with capture_logs() as logs, pytest.raises(ApprovalRefusedError) as refused:
+    with capture_logs() as logs, pytest.raises(PermissionDeniedError) as refused:
         await orchestrator.call("proposals.approve", ctx(STRANGER), proposal_id=result.proposal_id)
     assert refused.value.exit_code == 3 and STRANGER in str(refused.value)
     assert any(e["event"] == "proposals.decision.refused" and e["user"] == STRANGER for e in logs)

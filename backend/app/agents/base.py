@@ -40,6 +40,10 @@ Conventions:
   names an existing pack (sealed, unless ``ctx.require_sealed_pack`` is false) and passes a ctx whose
   ``asof_date`` is the pack's;
 * an argument named ``portfolio_id`` is bound into every log line of the call;
+* ``access=Access.portfolio(Role.VIEWER)`` (or ``Access.proposal(Role.APPROVER)``, ``Access.admin_only()``,
+  ``Access.signed_in()``): the orchestrator refuses a caller without that role before any work
+  (:class:`~app.core.errors.PermissionDeniedError`); every capability that reads or writes a portfolio
+  declares the role it needs;
 * the result should be a pydantic model; a ``warnings`` attribute is copied into the envelope, and
   ``to_frame()`` / ``to_dict()`` methods are used by :class:`~app.orchestrator.Envelope`'s helpers;
 * one session per call, opened by the method (``async with self.session_factory() as s, s.begin():``);
@@ -59,6 +63,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from app.core.errors import CapabilityRegistryError
+from app.domain.identity import Access
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -87,6 +92,7 @@ class CapabilitySpec:
     needs_pack: bool
     summary: str
     attribute: str
+    access: Access | None = None
 
     @property
     def agent_name(self) -> str:
@@ -106,13 +112,17 @@ def capability(
     needs_pack: bool = False,
     result: Any = None,
     summary: str | None = None,
+    access: Access | None = None,
 ) -> Callable[[F], F]:
     """Declare an agent method as the capability ``name`` (``"agent.verb"``).
 
     ``args``: pydantic model the caller's keyword arguments are validated into (unknown, missing or
     wrongly typed arguments are refused by the orchestrator with :class:`~app.core.errors.ArgumentError`);
     ``needs_pack``: refuse the call unless the context names a usable pricing pack; ``result``: the type
-    returned (documentation and introspection); ``summary``: one line (default: the docstring's first).
+    returned (documentation and introspection); ``summary``: one line (default: the docstring's first);
+    ``access``: who may call it (:class:`~app.domain.identity.Access`: a portfolio role, admin, any signed-in
+    user), checked by the orchestrator for every call that names a user. A capability without one may be
+    called only in-process without a user (trusted library calls).
     """
     if not CAPABILITY_NAME_RE.match(name):
         raise CapabilityRegistryError(f"capability name {name!r} must be 'agent.verb' in snake_case")
@@ -129,7 +139,7 @@ def capability(
             )
         doc = summary or (inspect.getdoc(fn) or "").split("\n", 1)[0]
         setattr(fn, _MARK, CapabilitySpec(name=name, args=args, result=result, needs_pack=needs_pack,
-                                          summary=doc, attribute=fn.__name__))
+                                          summary=doc, attribute=fn.__name__, access=access))
         return fn
 
     return decorate

@@ -22,8 +22,9 @@ import structlog
 from app.agents.proposal_records import DEFAULT_APPROVAL_THRESHOLD
 from app.core.context import RequestCtx
 from app.core.errors import ProposalStateError
+from app.domain.identity import Role
 from app.domain.lifecycle import ProposalRecord, StoredProposal, TransitionRecord
-from app.domain.rebalancing import ApproverRole, ProposalStatus
+from app.domain.rebalancing import ProposalStatus
 from app.notifications.render import Message, NotificationKind, render
 from app.rebalancing.approvals import check_transition
 
@@ -130,11 +131,10 @@ async def queue_notification(session: AsyncSession, proposal: StoredProposal, us
 
 async def notify_status(session: AsyncSession, proposal: StoredProposal) -> int:
     """Tell the owners (and, when it waits for approval, the approvers) the proposal's status."""
-    from app.db.repositories.rebalance_config import RebalanceConfigRepository
+    from app.db.repositories.identity import IdentityRepository
 
-    roles = await RebalanceConfigRepository(session).roles(proposal.portfolio_id)
-    wanted = {ApproverRole.OWNER} | (
-        {ApproverRole.APPROVER} if proposal.status is ProposalStatus.PENDING_APPROVAL else set())
+    roles = await IdentityRepository(session).holders(proposal.portfolio_id)
+    wanted = {Role.OWNER} | ({Role.APPROVER} if proposal.status is ProposalStatus.PENDING_APPROVAL else set())
     users = sorted(u for u, r in roles.items() if r in wanted)
     return sum([await queue_notification(session, proposal, u, NotificationKind.STATUS, proposal.status)
                 for u in users])
@@ -142,10 +142,10 @@ async def notify_status(session: AsyncSession, proposal: StoredProposal) -> int:
 
 async def notify_decided(session: AsyncSession, proposal: StoredProposal, about: ProposalStatus) -> int:
     """Tell the owners that the proposal became ``about`` (approved, rejected, executed), by whom."""
-    from app.db.repositories.rebalance_config import RebalanceConfigRepository
+    from app.db.repositories.identity import IdentityRepository
 
-    roles = await RebalanceConfigRepository(session).roles(proposal.portfolio_id)
-    owners = sorted(u for u, r in roles.items() if r is ApproverRole.OWNER)
+    roles = await IdentityRepository(session).holders(proposal.portfolio_id)
+    owners = sorted(u for u, r in roles.items() if r is Role.OWNER)
     return sum([await queue_notification(session, proposal, u, NotificationKind.DECIDED, about) for u in owners])
 
 

@@ -25,7 +25,7 @@ from app.agents.base import Agent, CapabilityArgs, capability
 from app.agents.proposal_execution import ExecuteArgs, ExecutionResult, record_execution
 from app.agents.proposal_lifecycle import expire_superseded_packs, move, notify_decided, refuse_second_approval
 from app.core.context import RequestCtx
-from app.core.errors import ApprovalRefusedError, ProposalStateError
+from app.core.errors import PermissionDeniedError, ProposalStateError
 from app.domain.lifecycle import HistoryEntry, StoredProposal, TransitionRecord
 from app.domain.rebalancing import ProposalStatus
 
@@ -78,17 +78,17 @@ class ProposalAgent(Agent):
         """The proposal, once ``user`` is known to hold owner or approver on its portfolio; a refusal is
         recorded (in its own transaction, so it stays when the call fails) and raised."""
         from app.db.repositories import ProposalRepository
-        from app.db.repositories.rebalance_config import RebalanceConfigRepository
+        from app.db.repositories.identity import IdentityRepository
         from app.rebalancing.approvals import authorise
 
         async with session.begin():
             repo = ProposalRepository(session)
             stored = await repo.get(await repo.resolve_id(proposal_id))
-            roles = await RebalanceConfigRepository(session).roles(stored.portfolio_id)
+            roles = await IdentityRepository(session).holders(stored.portfolio_id)
         try:
             authorise(user=user, action=action, proposal_id=stored.proposal_id, portfolio_id=stored.portfolio_id,
                       roles=roles)
-        except ApprovalRefusedError as exc:
+        except PermissionDeniedError as exc:
             async with session.begin():
                 await ProposalRepository(session).record_refusal(
                     stored.proposal_id, user=user or "(anonymous)", action=action, reason=str(exc),

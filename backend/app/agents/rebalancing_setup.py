@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
 from app.core.errors import RebalanceConfigError, UnknownSecurityError
-from app.domain.rebalancing import ApproverRole, ModelPortfolio, RebalanceSettings, TargetSource, TaxLot
+from app.domain.identity import Role
+from app.domain.rebalancing import ModelPortfolio, RebalanceSettings, TargetSource, TaxLot
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -67,7 +68,7 @@ class ConfigureArgs(RebalanceSettings):
 class SetApproverArgs(CapabilityArgs):
     portfolio_id: PortfolioId
     user_id: str = Field(min_length=1, max_length=64, description="the user as given to --user (e.g. an e-mail)")
-    role: ApproverRole = Field(description="owner (notified of every proposal) or approver")
+    role: Role = Field(description="viewer | manager | approver | owner (owners are notified of every proposal)")
 
 
 class SetRestrictedArgs(CapabilityArgs):
@@ -128,7 +129,7 @@ class _Result(BaseModel):
 
 class Approver(_Result):
     user_id: str
-    role: ApproverRole
+    role: Role
 
 
 class Approvers(_Result):
@@ -200,27 +201,30 @@ class RebalanceSetupCapabilities(Agent):
             return await RebalanceConfigRepository(session).get_settings(args.portfolio_id)
 
     async def _approvers(self, session: AsyncSession, portfolio_id: str) -> Approvers:
-        from app.db.repositories.rebalance_config import RebalanceConfigRepository
+        from app.db.repositories.identity import IdentityRepository
 
-        roles = await RebalanceConfigRepository(session).roles(portfolio_id)
+        roles = await IdentityRepository(session).holders(portfolio_id)
         return Approvers(portfolio_id=portfolio_id,
                          approvers=tuple(Approver(user_id=u, role=r) for u, r in sorted(roles.items())))
 
     @capability("rebalance.set_approver", args=SetApproverArgs, result=Approvers)
     async def set_approver(self, ctx: RequestCtx, args: SetApproverArgs) -> Approvers:
-        """Give a user a role on a portfolio (owner or approver; replaces the user's role); returns every role."""
-        from app.db.repositories.rebalance_config import RebalanceConfigRepository
+        """Give a user a role on a portfolio (replaces the user's role there; a new user id becomes a user);
+        returns every role on the portfolio."""
+        from app.db.repositories.identity import IdentityRepository
 
         async with self.session_factory() as session, session.begin():
             await _portfolio(session, args.portfolio_id)
-            await RebalanceConfigRepository(session).set_role(args.portfolio_id, args.user_id, args.role)
+            repo = IdentityRepository(session)
+            await repo.ensure_user(args.user_id)
+            await repo.grant(args.portfolio_id, args.user_id, args.role, granted_by=ctx.user_id)
             result = await self._approvers(session, args.portfolio_id)
         log.info("rebalance.approver.set", user=args.user_id, role=args.role.value)
         return result
 
     @capability("rebalance.approvers", args=PortfolioArgs, result=Approvers)
     async def approvers(self, ctx: RequestCtx, args: PortfolioArgs) -> Approvers:
-        """The owners and approvers of a portfolio, sorted by user."""
+        """Everyone holding a role on a portfolio (viewer, manager, approver, owner), sorted by user."""
         async with self.session_factory() as session, session.begin():
             await _portfolio(session, args.portfolio_id)
             return await self._approvers(session, args.portfolio_id)

@@ -244,17 +244,30 @@ class CapabilityFailedError(DawsosError):
         super().__init__(f"capability {capability!r} failed: {type(exc).__name__}: {exc}")
 
 
-# ---- rebalancing (approvals, proposal life cycle) -----------------------------------------------
-class ApprovalRefusedError(DomainRefusal):
-    """A user who is neither owner nor approver of the portfolio tried to approve or reject a proposal."""
+# ---- identity (authentication, permissions) -----------------------------------------------------
+class NotAuthenticatedError(InputError):
+    """No token, or one that is malformed, unknown or revoked (exit 2; HTTP 401). The message never repeats
+    the token."""
 
-    def __init__(self, user: str, action: str, proposal_id: str, portfolio_id: str) -> None:
-        self.user, self.action, self.proposal_id, self.portfolio_id = user, action, proposal_id, portfolio_id
-        super().__init__(
-            f"user {user!r} may not {action} proposal {proposal_id[:12]}: only the owner or an approver of "
-            f"portfolio {portfolio_id!r} may"
-        )
 
+class PermissionDeniedError(DomainRefusal):
+    """The caller holds no role (or not a high enough one) for what it asked (exit 3; HTTP 403).
+
+    ``role`` is the role needed (``"admin"`` for admin-only calls); ``portfolio_id`` the portfolio it is needed
+    on (None for admin-only calls). Message: ``not permitted: alice holds no approver role on portfolio P1``.
+    """
+
+    def __init__(self, user: str, role: str, portfolio_id: str | None = None, *, detail: str = "") -> None:
+        self.user, self.role, self.portfolio_id = user, role, portfolio_id
+        where = f"holds no {role} role on portfolio {portfolio_id}" if portfolio_id else f"is not {_article(role)}"
+        super().__init__(f"not permitted: {user} {where}" + (f" ({detail})" if detail else ""))
+
+
+def _article(role: str) -> str:
+    return f"an {role}" if role[:1] in "aeiou" else f"a {role}"
+
+
+# ---- rebalancing (proposal life cycle) ----------------------------------------------------------
 
 class ProposalStateError(DomainRefusal):
     """A status change the proposal life cycle does not allow (e.g. approving an expired proposal)."""

@@ -61,11 +61,6 @@ class ProposalStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
-class ApproverRole(StrEnum):
-    OWNER = "owner"
-    APPROVER = "approver"
-
-
 class TargetSource(StrEnum):
     MODEL = "model"
     OPTIMIZER = "optimizer"

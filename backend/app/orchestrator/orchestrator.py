@@ -9,10 +9,17 @@
 3. refuses a context already past its deadline, then runs the rest under ``asyncio.timeout``: past the
    deadline the call's task is cancelled, the agent's transaction rolls back, and the caller gets
    :class:`~app.core.errors.DeadlineExceededError`;
-4. for ``needs_pack`` capabilities, checks the pack before any work: missing in the context →
+4. checks the caller may make the call (:func:`app.orchestrator.identity.check_access`, the one place
+   permissions are checked): ``ctx.user_id`` must hold the role the capability declares on the portfolio its
+   arguments name (or on the portfolio of the proposal they name), or be an admin where the capability
+   allows admins, else :class:`~app.core.errors.PermissionDeniedError`. The interfaces (CLI, REST, gRPC)
+   always put an authenticated user in the context. ``ctx.user_id is None`` is a trusted in-process library
+   call (golden harness, notebooks, tests calling the orchestrator directly): nothing is checked and the
+   call's log lines say ``access="trusted"``;
+5. for ``needs_pack`` capabilities, checks the pack before any work: missing in the context →
    :class:`~app.core.errors.PricingPackError`, unknown → :class:`~app.core.errors.UnknownPricingPackError`,
    not sealed (with ``require_sealed_pack``) or another as-of date → :class:`PricingPackError`;
-5. runs the agent method (it opens its own session: concurrent calls share nothing) and returns an
+6. runs the agent method (it opens its own session: concurrent calls share nothing) and returns an
    :class:`~app.orchestrator.envelope.Envelope`. Our typed errors pass through unchanged; anything else is
    wrapped in :class:`~app.core.errors.CapabilityFailedError`. :meth:`Orchestrator.try_call` returns
    errors as data (``envelope.error``) instead.
@@ -34,6 +41,7 @@ from app.core.context import RequestCtx
 from app.core.errors import (
     ArgumentError,
     CapabilityFailedError,
+    ConfigurationError,
     DawsosError,
     DeadlineExceededError,
     PricingPackError,
@@ -42,6 +50,8 @@ from app.orchestrator.envelope import Envelope, ErrorInfo
 from app.orchestrator.registry import CapabilityRegistry
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
     from app.domain.models import PricingPack
     from app.orchestrator.patterns import Pattern, PatternResult
 
@@ -82,8 +92,12 @@ def validate_arguments(spec: CapabilitySpec, args: dict[str, Any]) -> BaseModel:
 class Orchestrator:
     """Capability registry + request-context life cycle + guards + deadlines + envelopes + patterns."""
 
-    def __init__(self, agents: Iterable[Agent], *, packs: PackSource, patterns_dir: Path | None = None) -> None:
+    def __init__(self, agents: Iterable[Agent], *, packs: PackSource, patterns_dir: Path | None = None,
+                 identity: async_sessionmaker[AsyncSession] | None = None) -> None:
+        """``identity``: the sessions permission checks read users and roles through (None: only trusted calls,
+        without a user, can be made)."""
         self.registry = CapabilityRegistry(agents)
+        self._identity = identity
         for agent in self.registry.agents:  # agents reach each other only through this orchestrator
             agent.bind_caller(self.call)
         self._packs = packs
@@ -114,7 +128,8 @@ class Orchestrator:
         ctx = ctx or RequestCtx()
         raw_portfolio = args.get("portfolio_id")
         started = time.perf_counter()
-        with ctx.bind(capability=name, portfolio_id=raw_portfolio if isinstance(raw_portfolio, str) else None):
+        with ctx.bind(capability=name, portfolio_id=raw_portfolio if isinstance(raw_portfolio, str) else None,
+                      user=ctx.user_id, access="checked" if ctx.user_id is not None else "trusted"):
             log.info("orchestrator.call.started")
             try:
                 bound = self.registry.get(name)
@@ -151,6 +166,8 @@ class Orchestrator:
         timeout = asyncio.timeout(remaining)
         try:
             async with timeout:
+                if ctx.user_id is not None and spec.access is not None:
+                    await self._check_access(spec, ctx, args)
                 if spec.needs_pack:
                     ctx = await self._check_pack(spec.name, ctx)
                 return await bound.handler(ctx, args), ctx
@@ -159,6 +176,16 @@ class Orchestrator:
                 log.info("orchestrator.call.deadline_exceeded", deadline=str(ctx.deadline))
                 raise DeadlineExceededError(spec.name, ctx.deadline) from None
             raise
+
+    async def _check_access(self, spec: CapabilitySpec, ctx: RequestCtx, args: BaseModel) -> None:
+        """The permission guard (before the pack guard and any work)."""
+        from app.orchestrator.identity import check_access
+
+        if self._identity is None:
+            raise ConfigurationError(f"capability {spec.name!r} called as {ctx.user_id!r}, but this orchestrator "
+                                     "was built without identity (only calls without a user can be made)")
+        await check_access(self._identity, spec.name, spec.access, str(ctx.user_id), args,
+                           request_id=ctx.request_id)
 
     async def _check_pack(self, name: str, ctx: RequestCtx) -> RequestCtx:
         """The pack guard (before any work); returns ``ctx`` with the pack's ``asof_date``."""

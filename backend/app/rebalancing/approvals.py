@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from app.core.errors import ApprovalRefusedError, ProposalStateError
-from app.domain.rebalancing import ApproverRole, ProposalStatus
+from app.core.errors import PermissionDeniedError, ProposalStateError
+from app.domain.identity import Role
+from app.domain.rebalancing import ProposalStatus
 
 S = ProposalStatus
 OPEN = frozenset({S.PROPOSED, S.PENDING_APPROVAL})
@@ -34,7 +35,7 @@ ALLOWED: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     S.EXPIRED: frozenset(),
     S.SUPERSEDED: frozenset(),
 }
-DECIDERS = frozenset({ApproverRole.OWNER, ApproverRole.APPROVER})
+
 
 
 def needs_approval(total_trade_value: Decimal, threshold: Decimal) -> bool:
@@ -62,10 +63,12 @@ def check_transition(proposal_id: str, current: ProposalStatus, wanted: Proposal
 
 
 def authorise(
-    *, user: str | None, action: str, proposal_id: str, portfolio_id: str, roles: Mapping[str, ApproverRole]
-) -> ApproverRole:
-    """The user's deciding role; ApprovalRefusedError when the user has none on the portfolio."""
+    *, user: str | None, action: str, proposal_id: str, portfolio_id: str, roles: Mapping[str, Role]
+) -> Role:
+    """The user's deciding role (approver or owner); PermissionDeniedError when the user holds none on the
+    portfolio."""
     role = roles.get(user or "")
-    if role not in DECIDERS:
-        raise ApprovalRefusedError(user or "(anonymous)", action, proposal_id, portfolio_id)
+    if role is None or not role.includes(Role.APPROVER):
+        raise PermissionDeniedError(user or "(anonymous)", Role.APPROVER.value, portfolio_id,
+                                    detail=f"to {action} proposal {proposal_id[:12]}")
     return role

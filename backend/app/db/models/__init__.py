@@ -12,6 +12,7 @@ The schema itself is created by the Alembic migrations in ``app/db/migrations`` 
 """
 
 from app.db.base import utcnow
+from app.db.models.identity import ApiTokenRow, PortfolioRoleRow, UserRow
 from app.db.models.ledger import CashFlowRow, PortfolioTransactionRow, TaxLotRow
 from app.db.models.market import (
     BenchmarkRow,
@@ -21,7 +22,7 @@ from app.db.models.market import (
     QualityRatingRow,
     SecurityRow,
 )
-from app.db.models.notification import NotificationOutboxRow, UserRow
+from app.db.models.notification import NotificationOutboxRow
 from app.db.models.policy import ConstraintDefaultsRow, OptimizerPolicyRow
 from app.db.models.portfolio import HoldingRow, PortfolioRow
 from app.db.models.proposal import (
@@ -35,12 +36,12 @@ from app.db.models.proposal import (
 from app.db.models.rebalancing import (
     ModelPortfolioRow,
     ModelWeightRow,
-    PortfolioApproverRow,
     RebalanceSettingsRow,
     RestrictedSymbolRow,
 )
 
 __all__ = [
+    "ApiTokenRow",
     "ApprovalRefusalRow",
     "BenchmarkRow",
     "BenchmarkWeightRow",
@@ -52,7 +53,7 @@ __all__ = [
     "NotificationOutboxRow",
     "OptimizerPolicyRow",
     "PackPriceRow",
-    "PortfolioApproverRow",
+    "PortfolioRoleRow",
     "PortfolioRow",
     "PortfolioTransactionRow",
     "PricingPackRow",

@@ -1,4 +1,4 @@
-"""The notification outbox (one row per message to send) and the users' e-mail addresses.
+"""The notification outbox (one row per message to send); users and their addresses are in :mod:`.identity`.
 
 A row names the proposal and the status it is about (``about_status``); the message is rendered from the
 proposal's state when it is sent, to the recipient's configured address (``address`` records the one used).
@@ -32,13 +32,3 @@ class NotificationOutboxRow(Base):
     kind: Mapped[str] = mapped_column(String(16), default="status")
     about_status: Mapped[str | None] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(320))
-
-
-class UserRow(Base):
-    """A user known to the product (the ids given to ``--user``) and where their mail goes."""
-
-    __tablename__ = "users"
-
-    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    email: Mapped[str | None] = mapped_column(String(320))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

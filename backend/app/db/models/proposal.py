@@ -56,6 +56,7 @@ class ProposalRequestRow(Base):
     proposal_id: Mapped[str] = mapped_column(ForeignKey("rebalance_proposals.proposal_id"))
     request_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class RebalanceRunRow(Base):
@@ -79,6 +80,7 @@ class RebalanceRunRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class ProposalTransitionRow(Base):

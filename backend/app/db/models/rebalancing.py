@@ -1,4 +1,5 @@
-"""Per-portfolio rebalancing set-up: settings, approvers, restricted symbols, model portfolios.
+"""Per-portfolio rebalancing set-up: settings, restricted symbols, model portfolios (roles:
+:mod:`.identity`).
 
 Money ``(20, 4)``; weights ``(20, 12)``. ``config`` holds canonical JSON-ready data (Decimals as strings).
 """
@@ -22,14 +23,7 @@ class RebalanceSettingsRow(Base):
     approval_threshold: Mapped[Decimal] = mapped_column(DecimalType(20, 4))
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class PortfolioApproverRow(Base):
-    __tablename__ = "portfolio_approvers"
-
-    portfolio_id: Mapped[str] = mapped_column(ForeignKey("portfolios.id"), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16))
+    updated_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class RestrictedSymbolRow(Base):
@@ -48,6 +42,7 @@ class ModelPortfolioRow(Base):
     pricing_pack_id: Mapped[str] = mapped_column(ForeignKey("pricing_packs.id"))
     source: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class ModelWeightRow(Base):

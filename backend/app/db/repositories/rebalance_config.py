@@ -1,4 +1,5 @@
-"""A portfolio's rebalancing set-up: settings (incl. approval threshold), approvers and restricted symbols."""
+"""A portfolio's rebalancing set-up: settings (incl. approval threshold) and restricted symbols (the roles on a
+portfolio are :class:`~app.db.repositories.identity.IdentityRepository`'s)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import RebalanceConfigError
-from app.db.models import PortfolioApproverRow, RebalanceSettingsRow, RestrictedSymbolRow, utcnow
-from app.domain.rebalancing import ApproverRole, RebalanceSettings
+from app.db.models import RebalanceSettingsRow, RestrictedSymbolRow, utcnow
+from app.domain.rebalancing import RebalanceSettings
 
 
 class RebalanceConfigRepository:
@@ -42,18 +43,6 @@ class RebalanceConfigRepository:
                                                   updated_at=utcnow()))
         else:
             row.approval_threshold, row.config, row.updated_at = settings.approval_threshold, config, utcnow()
-        await self.session.flush()
-
-    async def roles(self, portfolio_id: str) -> dict[str, ApproverRole]:
-        stmt = select(PortfolioApproverRow).where(PortfolioApproverRow.portfolio_id == portfolio_id)
-        return {r.user_id: ApproverRole(r.role) for r in await self.session.scalars(stmt)}
-
-    async def set_role(self, portfolio_id: str, user_id: str, role: ApproverRole) -> None:
-        row = await self.session.get(PortfolioApproverRow, (portfolio_id, user_id))
-        if row is None:
-            self.session.add(PortfolioApproverRow(portfolio_id=portfolio_id, user_id=user_id, role=role.value))
-        else:
-            row.role = role.value
         await self.session.flush()
 
     async def restricted(self, portfolio_id: str) -> frozenset[str]:
