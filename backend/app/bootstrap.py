@@ -14,6 +14,7 @@ from app.core.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+    from app.agents.optimizations import OptimizationAgent
     from app.agents.optimizer import OptimizerAgent
     from app.orchestrator import Orchestrator
 
@@ -27,6 +28,7 @@ class App:
     session_factory: async_sessionmaker
     optimizer: OptimizerAgent
     orchestrator: Orchestrator
+    jobs: OptimizationAgent
     migrate_on_start: bool = True
     _started: bool = field(default=False, repr=False)
 
@@ -53,18 +55,22 @@ class App:
 
 def build_orchestrator(session_factory: async_sessionmaker) -> Orchestrator:
     """The orchestrator over every agent, each on ``session_factory`` (duplicate capabilities refused here)."""
+    from app.agents.frontiers import FrontierAgent
     from app.agents.notifications import NotificationAgent
+    from app.agents.optimizations import OptimizationAgent
     from app.agents.optimizer import OptimizerAgent
     from app.agents.packs import PricingPackAgent
     from app.agents.policies import PolicyAgent
     from app.agents.proposals import ProposalAgent
+    from app.agents.rebalance_plans import RebalancePlanAgent
     from app.agents.rebalancing import RebalancingAgent
     from app.agents.users import UserAgent
     from app.orchestrator import Orchestrator
 
     packs = PricingPackAgent(session_factory)
     agents = [OptimizerAgent(session_factory), PolicyAgent(session_factory), packs, RebalancingAgent(session_factory),
-              ProposalAgent(session_factory), NotificationAgent(session_factory), UserAgent(session_factory)]
+              ProposalAgent(session_factory), NotificationAgent(session_factory), UserAgent(session_factory),
+              OptimizationAgent(session_factory), FrontierAgent(session_factory), RebalancePlanAgent(session_factory)]
     return Orchestrator(agents, packs=packs, identity=session_factory)
 
 
@@ -80,6 +86,7 @@ def bootstrap(
     A SQLite file is created only for the default database or with ``create_database=True`` (a notebook's
     scratch database); any other URL must name an existing database (``dawsos seed`` creates one), else
     :class:`~app.core.errors.DatabaseUnavailableError`."""
+    from app.agents.optimizations import OptimizationAgent
     from app.agents.optimizer import OptimizerAgent
     from app.db.engine import make_engine, make_session_factory
 
@@ -91,11 +98,13 @@ def bootstrap(
     session_factory = make_session_factory(engine)
     orchestrator = build_orchestrator(session_factory)
     optimizer = next(a for a in orchestrator.registry.agents if isinstance(a, OptimizerAgent))
+    jobs = next(a for a in orchestrator.registry.agents if isinstance(a, OptimizationAgent))
     return App(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         optimizer=optimizer,
         orchestrator=orchestrator,
+        jobs=jobs,
         migrate_on_start=migrate_on_start,
     )

@@ -53,6 +53,16 @@ TABLES = {
     # 0005_identity (portfolio_approvers moved into portfolio_roles)
     "api_tokens",
     "portfolio_roles",
+    # 0006_service (seed 003's CQRS tables)
+    "optimization_requests",
+    "optimization_results",
+    "efficient_frontier_requests",
+    "efficient_frontier_results",
+    "rebalance_requests",
+    "rebalance_results",
+    "portfolio_optimizations",
+    "efficient_frontiers",
+    "rebalance_plans",
 }
 
 
@@ -62,7 +72,7 @@ async def _tables(engine: AsyncEngine) -> set[str]:
 
 
 async def test_migrations_create_exactly_the_models(migrated_engine: AsyncEngine) -> None:
-    assert await current_revision(migrated_engine) == head_revision() == "0005_identity"
+    assert await current_revision(migrated_engine) == head_revision() == "0006_service"
     assert await _tables(migrated_engine) == TABLES | {"alembic_version"}
 
     def diff(connection):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from app.agents.base import CapabilityArgs, context_pack
 from app.core.context import RequestCtx
 from app.core.errors import InputError
-from app.domain.allocation import FrontierOutput, OptimizationOutput
+from app.domain.allocation import EvaluationOutput, FrontierOutput, OptimizationOutput
 from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, RiskMeasure, UncertaintySet
 from app.domain.models import PricingPack
 
@@ -81,6 +81,21 @@ class FrontierArgs(AllocationArgs):
 
     points: int = Field(default=20, ge=2, le=200)
     portfolio_id: str | None = None
+
+
+class EvaluateArgs(AllocationArgs):
+    """Arguments of ``optimizer.evaluate_weights``: ``weights`` (symbol -> fraction of 1, the rest cash);
+    ``portfolio_id`` adds the portfolio's current weights and the turnover from them."""
+
+    weights: dict[str, float] = Field(min_length=1, description="symbol -> fraction of 1")
+    portfolio_id: str | None = None
+
+    @field_validator("weights")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(w < 0 for w in value.values()) or sum(value.values()) > 1 + 1e-6:
+            raise ValueError("weights are fractions >= 0 that sum to at most 1")
+        return value
 
 
 @dataclass(frozen=True)
@@ -205,3 +220,21 @@ def run_frontier(inputs: AllocationInputs, args: FrontierArgs) -> FrontierOutput
                                   current_weights=inputs.current_weights)
     return FrontierOutput.model_validate({**_header(inputs, args), **frontier.to_dict(),
                                           "current_portfolio_id": args.portfolio_id})
+
+
+def run_evaluate(inputs: AllocationInputs, args: EvaluateArgs) -> EvaluationOutput:
+    """Pure: ex-post drawdown, information ratio and turnover of ``args.weights`` (CPU; in a worker thread)."""
+    from app.analytics.allocation import evaluate_weights, weight_turnover
+
+    unknown = sorted(set(args.weights) - set(inputs.history.columns))
+    if unknown:
+        raise InputError(f"weights name {', '.join(unknown)}, not in pricing pack {inputs.pack.id!r}")
+    found = evaluate_weights(history=inputs.history, weights=args.weights, benchmark=inputs.benchmark,
+                             asof=inputs.pack.asof_date, lookback_days=args.lookback_days,
+                             annualization=inputs.annualization, pack_id=inputs.pack.id)
+    current = dict(inputs.current_weights) if inputs.current_weights is not None else None
+    turnover = weight_turnover(current=current, target=args.weights) if current is not None else None
+    return EvaluationOutput(**_header(inputs, args), max_drawdown=found.max_drawdown,
+                            information_ratio=found.information_ratio, tracking_error=found.tracking_error,
+                            annual_return=found.annual_return, annual_volatility=found.annual_volatility,
+                            current_weights=current, weight_turnover=turnover)

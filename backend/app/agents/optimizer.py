@@ -9,7 +9,9 @@ Capabilities (called through the orchestrator, see :mod:`app.agents.base`):
 * ``optimizer.optimize`` — :class:`~app.agents.allocation.OptimizeArgs` →
   :class:`~app.domain.allocation.OptimizationOutput` (target weights of an allocation model; no holdings);
 * ``optimizer.efficient_frontier`` — :class:`~app.agents.allocation.FrontierArgs` →
-  :class:`~app.domain.allocation.FrontierOutput` (nothing written).
+  :class:`~app.domain.allocation.FrontierOutput` (nothing written);
+* ``optimizer.evaluate_weights`` — :class:`~app.agents.allocation.EvaluateArgs` →
+  :class:`~app.domain.allocation.EvaluationOutput` (ex-post drawdown, information ratio; nothing written).
 
 The agent owns the unit of work (one session per call; every write in one transaction, rolled back on any
 failure or cancellation); the
@@ -24,13 +26,13 @@ from typing import TYPE_CHECKING
 import structlog
 from pydantic import Field
 
-from app.agents.allocation import FrontierArgs, OptimizeArgs
+from app.agents.allocation import EvaluateArgs, FrontierArgs, OptimizeArgs
 from app.agents.base import Agent, CapabilityArgs, capability, context_pack
 from app.analytics.inputs import RebalanceInputs, RebalanceOptions
 from app.core.context import RequestCtx
 from app.core.errors import DomainRefusal
 from app.domain.account import AccountRules, GivenTarget
-from app.domain.allocation import FrontierOutput, OptimizationOutput
+from app.domain.allocation import EvaluationOutput, FrontierOutput, OptimizationOutput
 from app.domain.impact import ImpactAnalysis, TradeInput
 from app.domain.models import Policy
 from app.domain.proposal import RebalanceProposal
@@ -192,6 +194,17 @@ class OptimizerAgent(Agent):
         result = await asyncio.to_thread(run_frontier, inputs, args)
         log.info("optimizer.frontier.ready", n_points=len(result.points), risk_measure=result.risk_measure)
         return result
+
+    @capability("optimizer.evaluate_weights", args=EvaluateArgs, needs_pack=True, result=EvaluationOutput)
+    async def evaluate_weights(self, ctx: RequestCtx, args: EvaluateArgs) -> EvaluationOutput:
+        """Ex-post max drawdown, information ratio, tracking error of given weights (and turnover from a
+        portfolio's current weights) over the pack's history."""
+        from app.agents.allocation import gather_allocation_inputs, run_evaluate
+
+        async with self.session_factory() as session:
+            async with session.begin():
+                inputs = await gather_allocation_inputs(session, ctx, args, portfolio_id=args.portfolio_id)
+        return await asyncio.to_thread(run_evaluate, inputs, args)
 
 
 async def _benchmark_of(session: AsyncSession, portfolio, target: GivenTarget | None) -> dict[str, float]:  # noqa: ANN001

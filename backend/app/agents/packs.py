@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
 
-from pydantic import Field
+import structlog
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
@@ -31,6 +34,32 @@ class GetPackArgs(CapabilityArgs):
 
 class LatestPackArgs(CapabilityArgs):
     pass
+
+
+class ImportPackArgs(CapabilityArgs):
+    """A pack from CSV text (first column ``Date``, one column per symbol); ``source_name`` names it in errors."""
+
+    pack_id: str = Field(min_length=1, max_length=64)
+    prices_csv: str = Field(min_length=1, max_length=50_000_000)
+    asof: date | None = None
+    create_securities: bool = False
+    source_name: str = Field(default="upload.csv", min_length=1, max_length=200)
+
+
+class PackList(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pricing_packs: tuple[PricingPack, ...]
+
+
+class PackWithPrices(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pricing_pack: PricingPack
+    asof_prices: dict[str, Decimal] = Field(description="symbol -> close at the as-of date, currency per share")
+
+
+log = structlog.get_logger()
 
 
 class PricingPackAgent(Agent):
@@ -64,3 +93,34 @@ class PricingPackAgent(Agent):
     async def latest(self, ctx: RequestCtx, args: LatestPackArgs) -> PricingPack:
         """The newest sealed pricing pack."""
         return await self.latest_sealed_pack()
+
+    @capability("packs.list", args=LatestPackArgs, result=PackList)
+    async def list_packs(self, ctx: RequestCtx, args: LatestPackArgs) -> PackList:
+        """Every pricing pack (as `dawsos packs list`)."""
+        from app.db.repositories import PricingPackRepository
+
+        async with self.session_factory() as session:
+            return PackList(pricing_packs=tuple(await PricingPackRepository(session).list()))
+
+    @capability("packs.show", args=GetPackArgs, result=PackWithPrices)
+    async def show(self, ctx: RequestCtx, args: GetPackArgs) -> PackWithPrices:
+        """One pack and its as-of prices (as `dawsos packs show`)."""
+        from app.db.repositories import PricingPackRepository
+
+        async with self.session_factory() as session:
+            repo = PricingPackRepository(session)
+            pack = await repo.get(args.pack_id)
+            return PackWithPrices(pricing_pack=pack, asof_prices=await repo.asof_prices(args.pack_id))
+
+    @capability("packs.import", args=ImportPackArgs, result=PricingPack)
+    async def import_csv(self, ctx: RequestCtx, args: ImportPackArgs) -> PricingPack:
+        """Build and seal a pack from CSV text, in one transaction (as `dawsos packs import`)."""
+        from app.seeding.packs import import_pack
+
+        async with self.session_factory() as session, session.begin():
+            pack = await import_pack(session, pack_id=args.pack_id, csv_path=Path(args.source_name),
+                                     csv_text=args.prices_csv, asof=args.asof,
+                                     create_securities=args.create_securities,
+                                     source=f"imported from {args.source_name}")
+        log.info("packs.imported_by", pack_id=pack.id, user=ctx.user_id)
+        return pack

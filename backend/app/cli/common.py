@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from app.core.errors import DawsosError, InputError
+from app.core.errors import DawsosError, InputError, exit_code_of, one_line
 
 if TYPE_CHECKING:
     from app.core.settings import Settings
@@ -37,10 +37,8 @@ def set_database_url(url: str | None) -> None:
 
 def fail(exc: BaseException) -> typer.Exit:
     """Print one line for ``exc`` on stderr and return the Exit carrying its code (raise it)."""
-    code = exc.exit_code if isinstance(exc, DawsosError) else 1
-    kind = "error" if code != 3 else "refused"
-    typer.echo(f"{kind}: {exc}", err=True)
-    return typer.Exit(code)
+    typer.echo(one_line(exc), err=True)
+    return typer.Exit(exit_code_of(exc))
 
 
 def run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -27,6 +27,18 @@ class DawsosError(Exception):
         return " ".join(self.message.split("\n"))
 
 
+def exit_code_of(exc: BaseException) -> int:
+    """The exit code of ``exc`` (DESIGN.md: 2 input, 3 refusal, 4 solver; 1 anything else)."""
+    return exc.exit_code if isinstance(exc, DawsosError) else 1
+
+
+def one_line(exc: BaseException) -> str:
+    """The one line every interface shows for ``exc``: ``refused: <message>`` for a domain refusal (exit 3),
+    ``error: <message>`` otherwise (the command line's stderr line; the service's problem ``detail``)."""
+    kind = "refused" if exit_code_of(exc) == 3 else "error"
+    return f"{kind}: {exc}"
+
+
 # ---- bad input (exit 2) -------------------------------------------------------------------------
 class InputError(DawsosError):
     """The caller's input is malformed."""
@@ -308,3 +320,33 @@ class FillRefusedError(_FileLineMessage, DomainRefusal):
 
 class PortfolioChangedError(DomainRefusal):
     """The portfolio no longer holds what the proposal started from: its fills cannot be applied."""
+
+
+# ---- the service (optimization jobs, frontiers, rebalance plans) ------------------------------------
+class UnknownOptimizationError(NotFoundError):
+    kind = "optimization"
+
+
+class UnknownRebalancePlanError(NotFoundError):
+    kind = "rebalance plan"
+
+
+class JobStateError(DomainRefusal):
+    """A change an optimization job's state does not allow (cancelling a finished job)."""
+
+    def __init__(self, job_id: str, current: str, wanted: str) -> None:
+        self.job_id, self.current, self.wanted = job_id, current, wanted
+        super().__init__(f"optimization {job_id!r} is {current}: it cannot be {wanted}")
+
+
+class IdempotencyConflictError(InputError):
+    """An ``Idempotency-Key`` already used by this user for a request with a different body."""
+
+    def __init__(self, key: str, job_id: str) -> None:
+        self.key, self.job_id = key, job_id
+        super().__init__(f"Idempotency-Key {key!r} was already used for optimization {job_id!r} with a different "
+                         "body; use a new key for a new request")
+
+
+class NotImplementedYetError(DomainRefusal):
+    """A capability the specification names that this version does not have yet (HTTP 501, gRPC UNIMPLEMENTED)."""

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import MetaData, Numeric, Text
+from sqlalchemy import JSON, MetaData, Numeric, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -21,6 +22,11 @@ NAMING_CONVENTION: dict[str, str] = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def json_column() -> TypeEngine[Any]:
+    """A JSON column: ``JSONB`` on PostgreSQL, ``JSON`` (text) on SQLite."""
+    return JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> datetime:

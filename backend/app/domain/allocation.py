@@ -99,3 +99,20 @@ class FrontierOutput(_Out):
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+class EvaluationOutput(_Out):
+    """Ex-post metrics of given weights on a pricing pack (``optimizer.evaluate_weights``), fractions of 1:
+    ``max_drawdown`` positive, ``information_ratio``/``tracking_error`` against the benchmark (None without one),
+    ``current_weights`` of the portfolio (cash excluded) and ``weight_turnover`` from them to the weights."""
+
+    pricing_pack_id: str
+    asof_date: date
+    lookback_days: int
+    max_drawdown: float
+    information_ratio: float | None
+    tracking_error: float | None
+    annual_return: float
+    annual_volatility: float
+    current_weights: dict[str, float] | None = None
+    weight_turnover: float | None = None

@@ -45,6 +45,7 @@ async def import_pack(
     asof: date | None = None,
     create_securities: bool = False,
     source: str | None = None,
+    csv_text: str | None = None,
 ) -> PricingPack:
     """Build and seal a pricing pack from a price CSV (see :func:`app.seeding.read_price_csv` for its rules).
 
@@ -54,7 +55,8 @@ async def import_pack(
     Every check (id free, file valid, symbols known, as-of date present) runs before anything is written.
     Runs inside the caller's transaction and does not commit: ``async with factory.begin() as s: ...``.
     A pack with fewer than ``MIN_PACK_DATES`` dates up to its as-of date is refused (PriceFileError): no
-    rebalance could use it, and sealed packs cannot be removed.
+    rebalance could use it, and sealed packs cannot be removed. ``csv_text``: the CSV itself (an upload; then
+    ``csv_path`` only names it in messages).
     Raises ArgumentError (bad id), DuplicatePackError, PriceFileError, UnknownSecurityError.
     """
     if not ID_RE.match(pack_id):
@@ -62,7 +64,7 @@ async def import_pack(
     csv_path = Path(csv_path)
     if await session.get(PricingPackRow, pack_id) is not None:
         raise DuplicatePackError(pack_id)
-    prices = read_price_csv(csv_path, source_name=str(csv_path))
+    prices = read_price_csv(csv_path if csv_text is None else csv_text, source_name=str(csv_path))
     dates = prices.index
     if asof is None:
         asof = dates[-1].date()

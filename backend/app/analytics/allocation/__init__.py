@@ -6,6 +6,7 @@ cvxpy and matplotlib are imported inside the functions that use them.
 """
 
 from app.analytics.allocation.black_litterman import Posterior, black_litterman_posterior
+from app.analytics.allocation.evaluate import WeightsEvaluation, evaluate_weights, weight_turnover
 from app.analytics.allocation.frontier import Frontier, FrontierPoint, efficient_frontier
 from app.analytics.allocation.optimize import optimize_portfolio
 from app.analytics.allocation.plot import plot_frontier
@@ -21,9 +22,12 @@ __all__ = [
     "OptimizationSpec",
     "Posterior",
     "View",
+    "WeightsEvaluation",
     "black_litterman_posterior",
     "efficient_frontier",
+    "evaluate_weights",
     "group_caps",
     "optimize_portfolio",
     "plot_frontier",
+    "weight_turnover",
 ]
