@@ -11,7 +11,7 @@ UV         := $(BIN)/uv
 # the lock holds for every platform and every Python >= 3.11 (uv --universal)
 LOCK_ARGS  := pyproject.toml --extra dev --universal --python-version 3.11 --quiet -o $(LOCK)
 
-.PHONY: demo test lint install lock lock-upgrade seed bench clean help
+.PHONY: demo test lint install lock lock-upgrade seed bench bench-service proto serve clean help
 
 help:
 	@echo "make demo   - create .venv, install from $(LOCK), seed the SQLite database, print the sample rebalance"
@@ -20,6 +20,9 @@ help:
 	@echo "make lock-upgrade - the same, moving every pin to the newest version pyproject.toml allows"
 	@echo "make lint   - ruff check on the whole tree"
 	@echo "make bench  - end-to-end benchmark (bench/bench_propose.py)"
+	@echo "make bench-service - load test of a running-for-the-test dawsos serve (bench/bench_service.py)"
+	@echo "make proto  - regenerate the committed gRPC modules from proto/ (grpcio-tools)"
+	@echo "make serve  - seed, then dawsos serve (REST :8000, gRPC :50051)"
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found %s); run make PYTHON=python3.11" % sys.version.split()[0])'
@@ -61,6 +64,16 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_propose.py
+
+bench-service: $(STAMP)
+	$(BIN)/python bench/bench_service.py
+
+proto: $(STAMP)
+	$(BIN)/python scripts/gen_proto.py
+
+serve: $(STAMP)
+	$(BIN)/dawsos seed
+	$(BIN)/dawsos serve
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -19,6 +19,7 @@ from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx, utcnow
 from app.core.errors import DawsosError, one_line
 from app.domain import sha256_hex
+from app.domain.identity import Access, Role
 from app.domain.service import (
     FrontierView,
     OptimizationConstraints,
@@ -43,7 +44,8 @@ class FrontierArgs(CapabilityArgs):
 class FrontierAgent(Agent):
     name = "frontiers"
 
-    @capability("frontiers.generate", args=FrontierArgs, needs_pack=True, result=FrontierView)
+    @capability("frontiers.generate", args=FrontierArgs, needs_pack=True, result=FrontierView,
+                access=Access.portfolio(Role.VIEWER))
     async def generate(self, ctx: RequestCtx, args: FrontierArgs) -> FrontierView:
         """The portfolio's efficient frontier with its current, optimal, min-risk and max-return points."""
         from app.db.repositories.service_records import FrontierRepository, FrontierRequest

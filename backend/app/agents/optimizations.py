@@ -31,6 +31,7 @@ from app.core.context import RequestCtx, utcnow
 from app.core.errors import IdempotencyConflictError
 from app.domain import sha256_hex
 from app.domain.enums import Model
+from app.domain.identity import Access, Role
 from app.domain.service import (
     FrontierPoint,
     JobStatus,
@@ -52,6 +53,10 @@ log = structlog.get_logger()
 
 #: models the efficient frontier can trace; other models' frontiers are the mean-risk (Classic) one
 FRONTIER_MODELS = (Model.CLASSIC, Model.BL)
+#: who may read a job / cancel or run it: a role on the job's portfolio (the worker runs it as its requester, so
+#: a role revoked meanwhile fails the job "not permitted")
+ON_JOB_VIEWER = Access.resource(Role.VIEWER, "optimization", on="optimization_id")
+ON_JOB_MANAGER = Access.resource(Role.MANAGER, "optimization", on="optimization_id")
 #: the deadline of a job without one (seconds from its submission)
 DEFAULT_TIMEOUT_S = 900.0
 
@@ -124,7 +129,8 @@ class OptimizationAgent(Agent):
     name = "optimizations"
 
     # ---- capabilities -----------------------------------------------------------------------------
-    @capability("optimizations.submit", args=SubmitArgs, needs_pack=True, result=OptimizationView)
+    @capability("optimizations.submit", args=SubmitArgs, needs_pack=True, result=OptimizationView,
+                access=Access.portfolio(Role.MANAGER))
     async def submit(self, ctx: RequestCtx, args: SubmitArgs) -> OptimizationView:
         """Record an optimization request as a pending job on the context's pack (idempotent per key)."""
         from app.db.repositories import PortfolioRepository
@@ -150,7 +156,7 @@ class OptimizationAgent(Agent):
                     if again is not None:
                         return again
                 await PortfolioRepository(session).get(args.portfolio_id)
-                view = await repo.create(new)
+                view = await _estimated(repo, await repo.create(new))
         except IntegrityError:  # a concurrent request with the same key won: return its job
             async with self.session_factory() as session, session.begin():
                 again = await self._repeated(OptimizationRepository(session), user, args.idempotency_key or "", digest)
@@ -170,26 +176,32 @@ class OptimizationAgent(Agent):
         log.info("optimizations.idempotent_repeat", optimization_id=row.id, user=user)
         return await repo.get(row.id)
 
-    @capability("optimizations.get", args=JobIdArgs, result=OptimizationView)
+    @capability("optimizations.get", args=JobIdArgs, result=OptimizationView, access=ON_JOB_VIEWER)
     async def get(self, ctx: RequestCtx, args: JobIdArgs) -> OptimizationView:
         """One optimization: status, and results when completed (the reason when failed)."""
         from app.db.repositories.optimizations import OptimizationRepository
 
         async with self.session_factory() as session, session.begin():
-            return await OptimizationRepository(session).get(args.optimization_id)
+            repo = OptimizationRepository(session)
+            return await _estimated(repo, await repo.get(args.optimization_id))
 
-    @capability("optimizations.list", args=ListArgs, result=OptimizationList)
+    @capability("optimizations.list", args=ListArgs, result=OptimizationList, access=Access.portfolio(Role.VIEWER))
     async def list_jobs(self, ctx: RequestCtx, args: ListArgs) -> OptimizationList:
-        """Optimizations, newest first (of the given portfolios, of one status)."""
+        """Optimizations, newest first (of one portfolio, or of every portfolio the caller may read; of one
+        status)."""
+        from app.db.repositories.identity import IdentityRepository
         from app.db.repositories.optimizations import OptimizationRepository
 
         async with self.session_factory() as session, session.begin():
+            portfolios = [args.portfolio_id] if args.portfolio_id is not None else None
+            if portfolios is None and ctx.user_id is not None:
+                portfolios = sorted(await IdentityRepository(session).portfolios_of(ctx.user_id))
             found = await OptimizationRepository(session).list(
-                portfolio_ids=[args.portfolio_id] if args.portfolio_id is not None else None,
+                portfolio_ids=portfolios,
                 status=args.status.value if args.status else None, limit=args.limit)
         return OptimizationList(optimizations=tuple(found))
 
-    @capability("optimizations.cancel", args=CancelArgs, result=OptimizationView)
+    @capability("optimizations.cancel", args=CancelArgs, result=OptimizationView, access=ON_JOB_MANAGER)
     async def cancel(self, ctx: RequestCtx, args: CancelArgs) -> OptimizationView:
         """Cancel a job: pending now, processing at its worker's next heartbeat; a finished one is refused."""
         from app.core.errors import JobStateError
@@ -206,7 +218,7 @@ class OptimizationAgent(Agent):
         log.info("optimizations.cancel_requested", optimization_id=row.id, status=view.status.value)
         return view
 
-    @capability("optimizations.run", args=JobIdArgs, needs_pack=True, result=OptimizationResult)
+    @capability("optimizations.run", args=JobIdArgs, needs_pack=True, result=OptimizationResult, access=ON_JOB_MANAGER)
     async def run(self, ctx: RequestCtx, args: JobIdArgs) -> OptimizationResult:
         """Compute a job's result through the optimizer's capabilities (nothing stored here: the worker
         stores it while it holds the job's lease)."""
@@ -337,6 +349,17 @@ class OptimizationAgent(Agent):
 
         async with self.session_factory() as session, session.begin():
             return await OptimizationRepository(session).counts()
+
+
+async def _estimated(repo: Any, view: OptimizationView) -> OptimizationView:
+    """``estimated_completion_time`` of an unfinished job: its submission plus the median submission-to-completion
+    time of recent jobs (none without history)."""
+    if view.status.final:
+        return view
+    typical = await repo.typical_latency()
+    if typical is None:
+        return view
+    return view.model_copy(update={"estimated_completion_time": view.created_at + typical})
 
 
 def _maybe(value: float | None) -> Decimal | None:

@@ -33,6 +33,7 @@ from app.core.context import RequestCtx
 from app.core.errors import DomainRefusal
 from app.domain.account import AccountRules, GivenTarget
 from app.domain.allocation import EvaluationOutput, FrontierOutput, OptimizationOutput
+from app.domain.identity import Access, Role
 from app.domain.impact import ImpactAnalysis, TradeInput
 from app.domain.models import Policy
 from app.domain.proposal import RebalanceProposal
@@ -195,7 +196,8 @@ class OptimizerAgent(Agent):
         log.info("optimizer.frontier.ready", n_points=len(result.points), risk_measure=result.risk_measure)
         return result
 
-    @capability("optimizer.evaluate_weights", args=EvaluateArgs, needs_pack=True, result=EvaluationOutput)
+    @capability("optimizer.evaluate_weights", args=EvaluateArgs, needs_pack=True, result=EvaluationOutput,
+                access=Access.portfolio(Role.VIEWER))
     async def evaluate_weights(self, ctx: RequestCtx, args: EvaluateArgs) -> EvaluationOutput:
         """Ex-post max drawdown, information ratio, tracking error of given weights (and turnover from a
         portfolio's current weights) over the pack's history."""

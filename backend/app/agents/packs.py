@@ -13,6 +13,7 @@ from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
 from app.core.errors import PricingPackError
 from app.domain.bounds import MIN_PACK_DATES
+from app.domain.identity import Access
 from app.domain.models import PricingPack
 
 
@@ -94,7 +95,7 @@ class PricingPackAgent(Agent):
         """The newest sealed pricing pack."""
         return await self.latest_sealed_pack()
 
-    @capability("packs.list", args=LatestPackArgs, result=PackList)
+    @capability("packs.list", args=LatestPackArgs, result=PackList, access=Access.signed_in())
     async def list_packs(self, ctx: RequestCtx, args: LatestPackArgs) -> PackList:
         """Every pricing pack (as `dawsos packs list`)."""
         from app.db.repositories import PricingPackRepository
@@ -102,7 +103,7 @@ class PricingPackAgent(Agent):
         async with self.session_factory() as session:
             return PackList(pricing_packs=tuple(await PricingPackRepository(session).list()))
 
-    @capability("packs.show", args=GetPackArgs, result=PackWithPrices)
+    @capability("packs.show", args=GetPackArgs, result=PackWithPrices, access=Access.signed_in())
     async def show(self, ctx: RequestCtx, args: GetPackArgs) -> PackWithPrices:
         """One pack and its as-of prices (as `dawsos packs show`)."""
         from app.db.repositories import PricingPackRepository
@@ -112,7 +113,7 @@ class PricingPackAgent(Agent):
             pack = await repo.get(args.pack_id)
             return PackWithPrices(pricing_pack=pack, asof_prices=await repo.asof_prices(args.pack_id))
 
-    @capability("packs.import", args=ImportPackArgs, result=PricingPack)
+    @capability("packs.import", args=ImportPackArgs, result=PricingPack, access=Access.admin_only())
     async def import_csv(self, ctx: RequestCtx, args: ImportPackArgs) -> PricingPack:
         """Build and seal a pack from CSV text, in one transaction (as `dawsos packs import`)."""
         from app.seeding.packs import import_pack

@@ -24,6 +24,7 @@ from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx, utcnow
 from app.core.errors import ArgumentError, DawsosError, RebalanceConfigError, one_line
 from app.domain.enums import Model
+from app.domain.identity import Access, Role
 from app.domain.service import RebalancePlanView, TargetType, from_pct, plan_metrics, plan_trades
 
 log = structlog.get_logger()
@@ -64,7 +65,8 @@ class PlanIdArgs(CapabilityArgs):
 class RebalancePlanAgent(Agent):
     name = "plans"
 
-    @capability("plans.create", args=CreatePlanArgs, needs_pack=True, result=RebalancePlanView)
+    @capability("plans.create", args=CreatePlanArgs, needs_pack=True, result=RebalancePlanView,
+                access=Access.portfolio(Role.MANAGER))
     async def create(self, ctx: RequestCtx, args: CreatePlanArgs) -> RebalancePlanView:
         """A rebalance plan: the one trade engine's proposal (stored in the lifecycle) in seed 003's form."""
         from app.db.repositories.service_records import RebalancePlanRepository, RebalanceRequest
@@ -180,7 +182,8 @@ class RebalancePlanAgent(Agent):
         except Exception:  # noqa: BLE001 - e.g. an unknown portfolio cannot be referenced: the refusal stands
             log.info("plans.failure_not_recorded", reason=one_line(exc))
 
-    @capability("plans.get", args=PlanIdArgs, result=RebalancePlanView)
+    @capability("plans.get", args=PlanIdArgs, result=RebalancePlanView,
+                access=Access.resource(Role.VIEWER, "rebalance_plan", on="rebalance_id"))
     async def get(self, ctx: RequestCtx, args: PlanIdArgs) -> RebalancePlanView:
         """A recorded rebalance plan, with its proposal's current status."""
         from app.db.repositories.proposals import aware

@@ -1,10 +1,10 @@
 """The `dawsos` root command: global options, logging set-up (the CLI's one place), and every command group.
 
 Each command group is its own module (``app.cli.packs``, ``policies``, ``patterns``, ``proposals``,
-``rebalancing``, ``notifications``, ``users``, ``allocation``; top-level commands in ``seed``, ``rebalance``); shared
-helpers and options are in :mod:`app.cli.common`, shared tables in :mod:`app.cli.render`. No command module
-imports another or this one. Heavy libraries (riskfolio, cvxpy, matplotlib) are imported only by the commands
-that solve.
+``rebalancing``, ``notifications``, ``users``, ``allocation``; top-level commands in ``seed``, ``rebalance``,
+``serve``); shared helpers and options are in :mod:`app.cli.common`, shared tables in :mod:`app.cli.render`.
+No command module imports another or this one. Heavy libraries (riskfolio, cvxpy, matplotlib, and the
+service's fastapi, uvicorn, grpc) are imported only by the commands that use them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from app.cli import (
     rebalance,
     rebalancing,
     seed,
+    serve,
     users,
 )
 from app.cli.common import set_database_url, settings
@@ -65,6 +66,7 @@ app.add_typer(notifications.notifications_app, name="notifications")
 app.add_typer(users.users_app, name="users")
 app.command("optimize")(allocation.optimize)
 app.command("frontier")(allocation.frontier)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -77,6 +77,8 @@ class Access:
     * ``admin``: an admin may call it (alone: only an admin; with ``role``: an admin or a holder of ``role``).
     * ``self_arg``: the argument naming a user; that user may call it about themself.
     * ``record_refusal``: a refused call on a proposal is recorded against the proposal (decisions).
+    * ``owner_of``: the argument ``on`` names a service resource (``"optimization"``, ``"rebalance_plan"``):
+      the role is needed on that resource's portfolio (:meth:`resource`).
     * neither ``role`` nor ``admin``: any signed-in user (reference data: packs, policies).
     """
 
@@ -86,6 +88,7 @@ class Access:
     by_proposal: bool = False
     self_arg: str | None = None
     record_refusal: bool = False
+    owner_of: str | None = None
 
     @classmethod
     def portfolio(cls, role: Role, *, on: str = "portfolio_id", or_admin: bool = False) -> Access:
@@ -96,6 +99,11 @@ class Access:
     def proposal(cls, role: Role, *, record_refusal: bool = False) -> Access:
         """``role`` on the portfolio of the proposal named by ``proposal_id``."""
         return cls(role=role, on="proposal_id", by_proposal=True, record_refusal=record_refusal)
+
+    @classmethod
+    def resource(cls, role: Role, kind: str, *, on: str) -> Access:
+        """``role`` on the portfolio of the ``kind`` resource (optimization, rebalance_plan) named by ``on``."""
+        return cls(role=role, on=on, owner_of=kind)
 
     @classmethod
     def admin_only(cls, *, self_arg: str | None = None) -> Access:
@@ -111,7 +119,8 @@ class Access:
         """One phrase for docs and errors, e.g. ``'approver on the proposal's portfolio'``."""
         if self.role is None:
             return "admin" if self.admin else "any signed-in user"
-        where = "the proposal's portfolio" if self.by_proposal else f"the portfolio {self.on!r} names"
+        where = ("the proposal's portfolio" if self.by_proposal else f"the {self.owner_of}'s portfolio"
+                 if self.owner_of else f"the portfolio {self.on!r} names")
         return f"{self.role.value} on {where}" + (" or admin" if self.admin else "")
 
 

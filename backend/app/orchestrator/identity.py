@@ -115,9 +115,22 @@ async def _portfolios(session: AsyncSession, access: Access, args: BaseModel) ->
     from app.db.repositories.identity import IdentityRepository
 
     named = _named(getattr(args, access.on, None))
+    if access.owner_of is not None:
+        return tuple([await _resource_portfolio(session, access.owner_of, r) for r in named])
     if not access.by_proposal:
         return named
     return tuple([await IdentityRepository(session).proposal_portfolio(p) for p in named])
+
+
+async def _resource_portfolio(session: AsyncSession, kind: str, identifier: str) -> str:
+    """The portfolio of a service resource (an unknown id is its NotFoundError, before any permission check)."""
+    from app.db.repositories.optimizations import OptimizationRepository
+    from app.db.repositories.service_records import RebalancePlanRepository
+
+    repositories: dict[str, Any] = {"optimization": OptimizationRepository, "rebalance_plan": RebalancePlanRepository}
+    if kind not in repositories:
+        raise ValueError(f"Access.owner_of {kind!r}: not one of {', '.join(sorted(repositories))}")
+    return await repositories[kind](session).portfolio_of(identifier)
 
 
 async def check_access(session_factory: async_sessionmaker[AsyncSession], capability: str, access: Access | None,

@@ -257,6 +257,14 @@ class OptimizationRepository:
         await self.session.flush()
 
     # ---- queries ----------------------------------------------------------------------------------
+    async def portfolio_of(self, job_id: str) -> str:
+        """The portfolio an optimization is about (UnknownOptimizationError when there is no such job)."""
+        found = await self.session.scalar(select(OptimizationRequestRow.portfolio_id)
+                                          .where(OptimizationRequestRow.id == job_id))
+        if found is None:
+            raise UnknownOptimizationError(job_id)
+        return found
+
     async def get(self, job_id: str) -> OptimizationView:
         row = await self.session.get(PortfolioOptimizationRow, job_id)
         if row is None:
@@ -273,6 +281,15 @@ class OptimizationRepository:
         query = query.order_by(PortfolioOptimizationRow.created_at.desc(),
                                PortfolioOptimizationRow.optimization_id).limit(limit)
         return [view_of(r) for r in (await self.session.scalars(query)).all()]
+
+    async def typical_latency(self, last: int = 20) -> timedelta | None:
+        """The median time from submission to completion of the ``last`` completed jobs (None without any)."""
+        rows = (await self.session.execute(
+            select(PortfolioOptimizationRow.created_at, PortfolioOptimizationRow.completed_at)
+            .where(PortfolioOptimizationRow.status == JobStatus.COMPLETED.value)
+            .order_by(PortfolioOptimizationRow.completed_at.desc()).limit(last))).all()
+        spans = sorted(aware(done) - aware(made) for made, done in rows if done is not None)
+        return spans[len(spans) // 2] if spans else None
 
     async def counts(self) -> dict[str, int]:
         """Jobs per status (readiness and the bench)."""

@@ -125,6 +125,10 @@ class RebalancePlanRepository:
         self.session.add(self._request_row(req, "failed", error=reason))
         await self.session.flush()
 
+    async def portfolio_of(self, rebalance_id: str) -> str:
+        """The portfolio a rebalance plan is about (UnknownRebalancePlanError when there is no such plan)."""
+        return (await self.get(rebalance_id)).portfolio_id
+
     async def get(self, rebalance_id: str) -> RebalancePlanRow:
         row = await self.session.get(RebalancePlanRow, rebalance_id)
         if row is None:

@@ -1,0 +1,96 @@
+"""``dawsos serve``'s process: one event loop runs the REST app (uvicorn), the gRPC server (grpc.aio) and the
+job workers, all over one :class:`~app.api.service.Service` (one orchestrator).
+
+Start-up: migrate the database, start the workers (jobs a dead server left ``processing`` are resumed or
+failed), then the servers. SIGTERM or SIGINT: stop accepting (uvicorn finishes in-flight requests, gRPC gets a
+grace period), stop the workers (running jobs get their grace, then go back to the queue), close the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from app.orchestrator.jobs import JobSettings
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    grpc_port: int = 50051
+    jobs: JobSettings = JobSettings()
+    grace_seconds: float = 10.0
+
+
+def _uvicorn_server(app: Any, options: ServeOptions) -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn without its own signal handling: this process's handlers stop everything in order."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    config = uvicorn.Config(app, host=options.host, port=options.port, log_config=None, access_log=False,
+                            lifespan="off", timeout_graceful_shutdown=int(options.grace_seconds))
+    return Server(config)
+
+
+async def serve(settings: Any, options: ServeOptions) -> None:
+    """Run until SIGTERM/SIGINT, then shut down gracefully."""
+    from app.api.rest.app import create_app
+    from app.api.service import Service
+    from app.bootstrap import bootstrap
+    from app.orchestrator.jobs import JobRunner
+
+    async with bootstrap(settings) as running:
+        runner = JobRunner(running.orchestrator, running.jobs, settings=options.jobs)
+        service = Service(app=running, runner=runner)
+        await runner.start()
+        rest = _uvicorn_server(create_app(service), options)
+        grpc_server = await _start_grpc(service, options)
+        _on_signals(rest)
+        where = f"REST http://{options.host}:{options.port}/api/v1 (docs /docs)"
+        where += f", gRPC {options.host}:{options.grpc_port}" if grpc_server is not None else ""
+        print(f"dawsos serve: {where}; job workers {options.jobs.workers}", file=sys.stderr, flush=True)
+        log.info("serve.started", host=options.host, port=options.port, grpc_port=options.grpc_port,
+                 owner=runner.owner)
+        try:
+            await rest.serve()
+        finally:
+            if grpc_server is not None:
+                await grpc_server.stop(options.grace_seconds)
+            await runner.stop()
+            log.info("serve.stopped", owner=runner.owner)
+
+
+async def _start_grpc(service: Any, options: ServeOptions) -> Any:
+    if not options.grpc_port:
+        return None
+    from app.api.grpc.server import start_grpc
+
+    return await start_grpc(service, host=options.host, port=options.grpc_port)
+
+
+def _on_signals(rest: Any) -> None:
+    loop = asyncio.get_running_loop()
+
+    def stop(sig: signal.Signals) -> None:
+        log.info("serve.signal", signal=sig.name)
+        if rest.should_exit and sig is signal.SIGINT:
+            rest.force_exit = True
+        rest.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop, sig)
