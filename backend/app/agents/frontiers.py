@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import structlog
 from pydantic import Field
@@ -42,13 +44,19 @@ class FrontierArgs(CapabilityArgs):
 
 
 class FrontierAgent(Agent):
+    """Frontiers; concurrent identical requests in this process share one computation (single flight)."""
+
     name = "frontiers"
+
+    def __init__(self, session_factory: Any) -> None:
+        super().__init__(session_factory)
+        self._inflight: dict[str, asyncio.Future[FrontierView]] = {}
 
     @capability("frontiers.generate", args=FrontierArgs, needs_pack=True, result=FrontierView,
                 access=Access.portfolio(Role.VIEWER))
     async def generate(self, ctx: RequestCtx, args: FrontierArgs) -> FrontierView:
         """The portfolio's efficient frontier with its current, optimal, min-risk and max-return points."""
-        from app.db.repositories.service_records import FrontierRepository, FrontierRequest
+        from app.db.repositories.service_records import FrontierRepository
 
         doc = args.model_dump(mode="json")
         digest = sha256_hex({"args": doc, "pricing_pack_id": ctx.pricing_pack_id})
@@ -56,6 +64,28 @@ class FrontierAgent(Agent):
             cached = await FrontierRepository(session).cached(digest)
         if cached is not None:
             return cached
+        if digest in self._inflight:  # the same frontier is being computed: wait for it
+            return await asyncio.shield(self._inflight[digest])
+        future: asyncio.Future[FrontierView] = asyncio.get_running_loop().create_future()
+        self._inflight[digest] = future
+        try:
+            view = await self._generate(ctx, args, doc, digest)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+            raise
+        else:
+            future.set_result(view)
+        finally:
+            self._inflight.pop(digest, None)
+        return view
+
+    async def _generate(self, ctx: RequestCtx, args: FrontierArgs, doc: dict[str, Any], digest: str) -> FrontierView:
+        from app.db.repositories.service_records import FrontierRepository, FrontierRequest
+
         request = FrontierRequest(
             id=f"ef-{uuid.uuid4().hex}", portfolio_id=args.portfolio_id, risk_measure=args.risk_measure.value,
             points=args.points, min_return=_dec(args.min_return), max_risk=_dec(args.max_risk),

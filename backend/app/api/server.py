@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,7 @@ async def serve(settings: Any, options: ServeOptions) -> None:
         runner = JobRunner(running.orchestrator, running.jobs, settings=options.jobs)
         service = Service(app=running, runner=runner)
         await runner.start()
+        threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()  # a stop never waits for it
         rest = _uvicorn_server(create_app(service), options)
         grpc_server = await _start_grpc(service, options)
         _on_signals(rest)
@@ -73,6 +75,20 @@ async def serve(settings: Any, options: ServeOptions) -> None:
                 await grpc_server.stop(options.grace_seconds)
             await runner.stop()
             log.info("serve.stopped", owner=runner.owner)
+
+
+def _warm_up() -> None:
+    """Import the numerical libraries now, in a daemon thread, so the first optimization does not wait for
+    them (seconds); requests are served meanwhile (Python's import lock makes a request that needs them wait for
+    this import instead of starting another)."""
+    import importlib
+
+    for module in ("riskfolio", "cvxpy", "app.analytics.allocation.optimize", "app.analytics.propose"):
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - a failed warm-up costs nothing: the request that needs it reports it
+            log.warning("serve.warm_up.failed", module=module, exc_info=True)
+    log.info("serve.warmed_up")
 
 
 async def _start_grpc(service: Any, options: ServeOptions) -> Any:

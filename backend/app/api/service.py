@@ -72,7 +72,7 @@ class RebalanceRequest(_Request):
 class FrontierQuery(_Request):
     """``GET /portfolios/{id}/efficient-frontier`` (seed 003's query), plus the pack and the constraints."""
 
-    points: int = Field(default=20, ge=2, le=100, description="points on the frontier")
+    points: int = Field(default=20, ge=2, le=50, description="points on the frontier (a synchronous request)")
     min_return: float | None = Field(default=None, ge=-10, le=10, description="annual fraction: keep points above")
     max_risk: float | None = Field(default=None, gt=0, le=10, description="annual fraction: keep points below")
     risk_measure: RiskMeasureName = RiskMeasureName.VOLATILITY
