@@ -3,55 +3,57 @@
 Importing this package is cheap: Riskfolio-Lib and cvxpy are imported inside the functions that use them.
 """
 
-from app.analytics.engine import TradePath, solve_trade_path
-from app.analytics.estimators import RiskModel, estimate_risk_model
-from app.analytics.inputs import RebalanceInputs, RebalanceOptions
-from app.analytics.metrics import (
-    PortfolioMetrics,
-    average_quality,
-    expected_return,
-    portfolio_metrics,
-    sharpe_ratio,
-    tracking_error,
-    turnover,
-    volatility,
-)
-from app.analytics.propose import build_proposal, build_proposal_timed, proposal_id_for
-from app.analytics.report import build_constraint_report
-from app.analytics.returns import daily_returns
-from app.analytics.riskfolio_map import RISKFOLIO_CODES, riskfolio_code
-from app.analytics.target import TargetWeights, solve_target
-from app.analytics.trades import TradeLine, TradeList, TradeReason, build_trades
-from app.analytics.universe import Universe, build_universe
+from app.core.lazy import lazy_exports
 
-__all__ = [
-    "PortfolioMetrics",
-    "RISKFOLIO_CODES",
-    "RebalanceInputs",
-    "RebalanceOptions",
-    "RiskModel",
-    "TargetWeights",
-    "TradeLine",
-    "TradeList",
-    "TradePath",
-    "TradeReason",
-    "Universe",
-    "average_quality",
-    "build_constraint_report",
-    "build_proposal",
-    "build_proposal_timed",
-    "build_trades",
-    "build_universe",
-    "daily_returns",
-    "estimate_risk_model",
-    "expected_return",
-    "portfolio_metrics",
-    "proposal_id_for",
-    "riskfolio_code",
-    "sharpe_ratio",
-    "solve_target",
-    "solve_trade_path",
-    "tracking_error",
-    "turnover",
-    "volatility",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "app.analytics.engine": (
+            "TradePath",
+            "solve_trade_path",
+        ),
+        "app.analytics.estimators": (
+            "RiskModel",
+            "estimate_risk_model",
+        ),
+        "app.analytics.inputs": (
+            "RebalanceInputs",
+            "RebalanceOptions",
+        ),
+        "app.analytics.metrics": (
+            "PortfolioMetrics",
+            "average_quality",
+            "expected_return",
+            "portfolio_metrics",
+            "sharpe_ratio",
+            "tracking_error",
+            "turnover",
+            "volatility",
+        ),
+        "app.analytics.propose": (
+            "build_proposal",
+            "build_proposal_timed",
+            "proposal_id_for",
+        ),
+        "app.analytics.report": ("build_constraint_report",),
+        "app.analytics.returns": ("daily_returns",),
+        "app.analytics.riskfolio_map": (
+            "RISKFOLIO_CODES",
+            "riskfolio_code",
+        ),
+        "app.analytics.target": (
+            "TargetWeights",
+            "solve_target",
+        ),
+        "app.analytics.trades": (
+            "TradeLine",
+            "TradeList",
+            "TradeReason",
+            "build_trades",
+        ),
+        "app.analytics.universe": (
+            "Universe",
+            "build_universe",
+        ),
+    },
+)

@@ -29,7 +29,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 #: relative optimality gap at which a working-set solution is accepted for the whole universe
 CERTIFY_REL_GAP = 1e-6
@@ -69,6 +68,8 @@ class Polytope:
 
     def maximise(self, g: np.ndarray) -> np.ndarray | None:
         """``argmax gᵀx`` over the polytope (HiGHS simplex), ``None`` if the LP fails."""
+        from scipy.optimize import linprog  # lazy: importing scipy.optimize costs about 1 s
+
         rows, caps = [], []
         for idx, cap in self.groups:
             row = np.zeros(self.n)

@@ -1,19 +1,23 @@
 """Seeding: read and validate ``data/SEEDS/`` and write it idempotently; import price CSVs as sealed packs."""
 
-from app.seeding.loader import PackData, SeedBundle, load_seed_bundle
-from app.seeding.packs import import_pack
-from app.seeding.prices_csv import read_price_csv
-from app.seeding.seed import SeedReport, TableCounts, apply_seed_bundle, run_seed, seed_database
+from app.core.lazy import lazy_exports
 
-__all__ = [
-    "PackData",
-    "SeedBundle",
-    "SeedReport",
-    "TableCounts",
-    "apply_seed_bundle",
-    "import_pack",
-    "load_seed_bundle",
-    "read_price_csv",
-    "run_seed",
-    "seed_database",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "app.seeding.loader": (
+            "PackData",
+            "SeedBundle",
+            "load_seed_bundle",
+        ),
+        "app.seeding.packs": ("import_pack",),
+        "app.seeding.prices_csv": ("read_price_csv",),
+        "app.seeding.seed": (
+            "SeedReport",
+            "TableCounts",
+            "apply_seed_bundle",
+            "run_seed",
+            "seed_database",
+        ),
+    },
+)
