@@ -79,3 +79,17 @@ def test_seed_and_the_default_database_may_create_one(tmp_path: Path) -> None:
                              timeout=120, cwd=tmp_path)
     assert default.returncode == 0, default.stderr[-500:]
     assert (tmp_path / "var" / "dawsos.sqlite3").is_file()
+
+
+def test_a_database_written_by_a_newer_version_is_one_line_and_left_alone(tmp_path: Path) -> None:
+    """A schema revision these migrations do not know (a newer dawsos wrote it): one line, exit 2, untouched."""
+    import sqlite3
+
+    path = tmp_path / "dawsos.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    assert dawsos(url, "seed").returncode == 0
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    before = path.read_bytes()
+    assert_one_line(dawsos(url, "policies", "list"), 2, "'9999_from_the_future'", "newer than this dawsos")
+    assert path.read_bytes() == before

@@ -30,6 +30,16 @@ def test_historical(R):
     np.testing.assert_allclose(m.cov, np.cov(R.to_numpy(), rowvar=False), rtol=1e-12)
 
 
+def test_historical_moments_equal_riskfolio_to_the_bit(R):
+    """The historical estimators are computed without importing Riskfolio: they must be its numbers exactly."""
+    import riskfolio as rp
+
+    m = _model(R)
+    assert np.array_equal(m.mu, rp.mean_vector(R, method="hist").to_numpy().reshape(-1))
+    cov = rp.covar_matrix(R, method="hist").to_numpy()
+    assert np.array_equal(m.cov, 0.5 * (cov + cov.T))
+
+
 def test_ledoit_wolf(R):
     """Ledoit & Wolf (2004): shrink S (1/T) to m·I with intensity min(b̄², d²)/d²."""
     X = R.to_numpy() - R.to_numpy().mean(axis=0)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.agents.base import CapabilityArgs, context_pack
@@ -23,6 +22,7 @@ from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, Risk
 from app.domain.models import PricingPack
 
 if TYPE_CHECKING:
+    import pandas as pd
     from sqlalchemy.ext.asyncio import AsyncSession
 
 

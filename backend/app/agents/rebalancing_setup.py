@@ -172,13 +172,14 @@ class RebalanceSetupCapabilities(Agent):
         from app.db.repositories import PolicyRepository
         from app.db.repositories.model_portfolios import ModelPortfolioRepository
         from app.db.repositories.rebalance_config import RebalanceConfigRepository
-        from app.rebalancing.calendar import exchange_calendar
+        from app.rebalancing.calendar import DEFAULT_CALENDAR, exchange_calendar
 
         settings = RebalanceSettings.model_validate(args.model_dump())
         same = sorted(s for s, sub in settings.substitutes.items() if s == sub)
         if same:
             raise RebalanceConfigError(f"substitutes: {', '.join(same)} cannot be its own harvest substitute")
-        await asyncio.to_thread(exchange_calendar, settings.calendar)  # unknown code: InputError (exit 2)
+        if settings.calendar != DEFAULT_CALENDAR:  # the default is known; building a calendar costs ~1 s
+            await asyncio.to_thread(exchange_calendar, settings.calendar)  # unknown code: InputError (exit 2)
         async with self.session_factory() as session, session.begin():
             await _portfolio(session, settings.portfolio_id)
             wanted = target_id(settings)

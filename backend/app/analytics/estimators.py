@@ -138,7 +138,15 @@ def _raw_moments(
     mean_method: MeanEstimator,
     factor_returns: pd.DataFrame | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Daily ``mu`` (historical for CAPM/USER, which replace it later) and the symmetrised ``cov``."""
+    """Daily ``mu`` (historical for CAPM/USER, which replace it later) and the symmetrised ``cov``.
+
+    The historical estimators are Riskfolio's own formulas (``rp.mean_vector(method="hist")`` is ``X.mean()``,
+    ``rp.covar_matrix(method="hist")`` is ``np.cov(X, rowvar=False)``), computed here without importing
+    Riskfolio (about 3 s per process); the same numbers to the bit (tests/unit/test_allocation_estimators.py).
+    """
+    if mean_method in (MeanEstimator.HIST, MeanEstimator.CAPM, MeanEstimator.USER) and cov_method is CovEstimator.HIST:
+        cov = np.cov(returns, rowvar=False)
+        return returns.mean().to_numpy(dtype=float), 0.5 * (cov + cov.T)
     import riskfolio as rp  # lazy: ~3 s
 
     with quiet(ignore_warnings=False):

@@ -8,15 +8,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.account import AccountRules, GivenTarget
 from app.domain.bounds import MIN_LOOKBACK_DAYS
 from app.domain.enums import CovEstimator, MeanEstimator, Model, Objective, ObjectiveMode, RiskMeasure
 from app.domain.models import ConstraintDefaults, Policy, PricingPack, Security
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class RebalanceOptions(BaseModel):

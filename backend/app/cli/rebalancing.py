@@ -40,7 +40,7 @@ def _args_from_file(path: Path, args_model: type[M], **given: Any) -> M:
     """``args_model`` from the JSON object in ``path`` plus ``given`` (the command line's values). Exit 2 with
     one line naming the file, the field and the value when the file is unreadable or invalid."""
     from app.core.errors import DawsosError, JsonFileError
-    from app.seeding.loader import read_json, shown, validate
+    from app.seeding.json_files import read_json, shown, validate
 
     name = str(path)
     try:
@@ -50,7 +50,7 @@ def _args_from_file(path: Path, args_model: type[M], **given: Any) -> M:
                 if key in doc and doc[key] != value:
                     raise JsonFileError(name, key, f"the command line gives {value!r}", shown(doc[key]))
             doc = {**doc, **given}
-        return validate(args_model, doc, name, error=JsonFileError)  # type: ignore[type-var]
+        return validate(args_model, doc, name, error=JsonFileError)
     except DawsosError as exc:
         raise fail(exc) from None
 

@@ -65,7 +65,7 @@ def make_engine(database_url: str, *, echo: bool = False, create: bool = False) 
         elif path is not None and not path.is_file():
             what = "is a folder, not a file" if path.is_dir() else "does not exist"
             raise DatabaseUnavailableError(
-                _shown_url(url), f"{path} {what}; only `dawsos seed` creates a database (or leave DATABASE_URL "
+                shown_url(url), f"{path} {what}; only `dawsos seed` creates a database (or leave DATABASE_URL "
                 "unset for the default one)"
             )
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
@@ -110,7 +110,7 @@ async def serialize_writes(connection: AsyncSession | AsyncConnection) -> None:
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
 
 
-def _shown_url(url: URL) -> str:
+def shown_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
@@ -129,7 +129,7 @@ async def database_errors(engine: AsyncEngine) -> AsyncIterator[None]:
     except exc.DatabaseError as error:
         if not isinstance(error, exc.OperationalError) and type(error) is not exc.DatabaseError:
             raise  # integrity, data, programming errors are ours to report, not the database's absence
-        raise DatabaseUnavailableError(_shown_url(engine.url), _first_line(error)) from None
+        raise DatabaseUnavailableError(shown_url(engine.url), _first_line(error)) from None
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
