@@ -145,7 +145,7 @@ def _raw_moments(
     Riskfolio (about 3 s per process); the same numbers to the bit (tests/unit/test_allocation_estimators.py).
     """
     if mean_method in (MeanEstimator.HIST, MeanEstimator.CAPM, MeanEstimator.USER) and cov_method is CovEstimator.HIST:
-        cov = np.cov(returns, rowvar=False)
+        cov = np.atleast_2d(np.cov(returns, rowvar=False))  # one asset: np.cov gives a 0-d array
         return returns.mean().to_numpy(dtype=float), 0.5 * (cov + cov.T)
     import riskfolio as rp  # lazy: ~3 s
 
