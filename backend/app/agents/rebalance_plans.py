@@ -112,10 +112,10 @@ class RebalancePlanAgent(Agent):
     async def _policy(self, ctx: RequestCtx, args: CreatePlanArgs) -> str:
         from app.agents.optimizer import MODEL_POLICY
 
-        if args.target_type is TargetType.OPTIMAL and not args.policy_id:
-            raise ArgumentError("policy_id: required when target_type is 'optimal' (the policy the target is "
-                                "solved under, e.g. quality_focused)")
-        policy_id = args.policy_id or MODEL_POLICY.id
+        policy_id = args.policy_id
+        if args.target_type is TargetType.OPTIMAL and not policy_id:
+            policy_id = await self._configured_policy(ctx, args.portfolio_id)
+        policy_id = policy_id or MODEL_POLICY.id
         if args.constraints.max_turnover is not None:
             limit = 2.0 if policy_id == MODEL_POLICY.id else float(
                 (await self.call_capability("policies.get", ctx, policy_id=policy_id)).max_turnover_pct)
@@ -125,6 +125,21 @@ class RebalancePlanAgent(Agent):
                     f"{policy_id!r}'s max_turnover_pct {limit:g}; a rebalance's turnover limit is its policy's "
                     "(choose the policy that sets it, or leave max_turnover out)")
         return policy_id
+
+    async def _configured_policy(self, ctx: RequestCtx, portfolio_id: str) -> str:
+        """The policy of the portfolio's rebalancing settings; ArgumentError when it has none (an optimal
+        target is solved under a policy)."""
+        from app.core.errors import DomainRefusal
+
+        try:
+            settings = await self.call_capability("rebalance.settings", ctx, portfolio_id=portfolio_id)
+        except DomainRefusal:
+            settings = None
+        if settings is None or not settings.policy_id:
+            raise ArgumentError("policy_id: required when target_type is 'optimal' and the portfolio's rebalancing "
+                                "settings name no policy (the policy the target is solved under, e.g. "
+                                "quality_focused)")
+        return settings.policy_id
 
     async def _given_target(self, ctx: RequestCtx, args: CreatePlanArgs) -> Any:
         from app.domain.account import GivenTarget

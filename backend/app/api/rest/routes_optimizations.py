@@ -27,6 +27,7 @@ async def create_optimization(
     ``Idempotency-Key`` (same user, same body) returns the same job; another body under it is a 422."""
     view = await svc.create_optimization(who, body, idempotency_key=idempotency_key, request_id=rid)
     response.headers["Location"] = f"/api/v1/optimizations/{view.optimization_id}"
+    response.headers["Retry-After"] = "1"
     return view
 
 
