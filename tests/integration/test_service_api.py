@@ -319,3 +319,10 @@ def test_server_stops_gracefully_on_sigterm(api: Api, tmp_path: Path) -> None:
     assert code == 0
     events = [e["event"] for e in other.log_events()]
     assert "serve.signal" in events and events.index("jobs.stopped") < events.index("serve.stopped")
+
+
+def test_a_busy_port_is_one_error_line(api: Api) -> None:
+    done = dawsos(api.url, "serve", "--port", str(api.server.port), "--grpc-port", "0", timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: --port {api.server.port}: cannot listen on 127.0.0.1:{api.server.port} (Address already in use)")

@@ -1,9 +1,10 @@
 """``dawsos serve``'s process: one event loop runs the REST app (uvicorn), the gRPC server (grpc.aio) and the
 job workers, all over one :class:`~app.api.service.Service` (one orchestrator).
 
-Start-up: migrate the database, start the workers (jobs a dead server left ``processing`` are resumed or
-failed), then the servers. SIGTERM or SIGINT: stop accepting (uvicorn finishes in-flight requests, gRPC gets a
-grace period), stop the workers (running jobs get their grace, then go back to the queue), close the database.
+Start-up: bind the REST port, migrate the database, start gRPC, then the workers (jobs a dead server left
+``processing`` are resumed or failed), then serve REST (a port that cannot be bound is one error line, exit 2).
+SIGTERM or SIGINT: stop accepting (uvicorn finishes in-flight requests, gRPC gets a grace period), stop the
+workers (running jobs get their grace, then go back to the queue), close the database.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -55,13 +57,14 @@ async def serve(settings: Any, options: ServeOptions) -> None:
     from app.bootstrap import bootstrap
     from app.orchestrator.jobs import JobRunner
 
+    listener = _listen(options.host, options.port)
     async with bootstrap(settings) as running:
         runner = JobRunner(running.orchestrator, running.jobs, settings=options.jobs)
         service = Service(app=running, runner=runner)
+        grpc_server = await _start_grpc(service, options)  # both ports are held before any job is claimed
         await runner.start()
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()  # a stop never waits for it
         rest = _uvicorn_server(create_app(service), options)
-        grpc_server = await _start_grpc(service, options)
         _on_signals(rest)
         where = f"REST http://{options.host}:{options.port}/api/v1 (docs /docs)"
         where += f", gRPC {options.host}:{options.grpc_port}" if grpc_server is not None else ""
@@ -69,12 +72,28 @@ async def serve(settings: Any, options: ServeOptions) -> None:
         log.info("serve.started", host=options.host, port=options.port, grpc_port=options.grpc_port,
                  owner=runner.owner)
         try:
-            await rest.serve()
+            await rest.serve(sockets=[listener])
         finally:
             if grpc_server is not None:
                 await grpc_server.stop(options.grace_seconds)
             await runner.stop()
             log.info("serve.stopped", owner=runner.owner)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The REST listening socket, bound before anything starts (ConfigurationError, exit 2, when it cannot be)."""
+    from app.core.errors import ConfigurationError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror})") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _warm_up() -> None:
