@@ -14,6 +14,7 @@ Fixtures (all function-scoped; async ones run on the test's own event loop):
   exactly as ``app.seeding.run_seed`` writes it (cloned from a per-session seeded template, so it costs
   milliseconds). Use it alone: it is not the database behind ``session_factory``/``migrated_engine``.
 * ``seeded_engine`` — the engine behind ``seeded_session_factory``.
+* ``seeded_sqlite_template`` (session) — the seeded SQLite file itself, to copy (never write to it).
 * ``seeds_dir`` — the repository's seed folder (read-only: never modify it);
   ``seeds_copy`` — a writable copy under ``tmp_path`` to corrupt in tests.
 
@@ -183,6 +184,13 @@ def _seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_See
         yield templates
     finally:
         templates.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite_template(_seeded_templates: _SeededTemplates) -> Path:
+    """The session's seeded SQLite file, exactly as ``dawsos seed`` writes it. Read-only: copy it (a module-scoped
+    fixture that needs a seeded database copies it instead of running ``dawsos seed`` in a subprocess)."""
+    return _seeded_templates.sqlite()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -52,11 +53,11 @@ def table_rows(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def url(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite_template: Path) -> str:
     """A seeded SQLite database with P1 set up for rebalancing and one proposal from `rebalancing propose`."""
     folder = tmp_path_factory.mktemp("output")
+    shutil.copyfile(seeded_sqlite_template, folder / "dawsos.sqlite3")
     url = f"sqlite+aiosqlite:///{folder / 'dawsos.sqlite3'}"
-    dawsos(url, "seed")
     for name, doc in (("weights.json", WEIGHTS), ("settings.json", SETTINGS), ("lots.json", LOTS)):
         (folder / name).write_text(json.dumps(doc), encoding="utf-8")
     dawsos(url, "rebalancing", "model", "set", "M_P1", "--file", str(folder / "weights.json"))
