@@ -61,6 +61,7 @@ def build_orchestrator(session_factory: async_sessionmaker) -> Orchestrator:
     from app.agents.optimizer import OptimizerAgent
     from app.agents.packs import PricingPackAgent
     from app.agents.policies import PolicyAgent
+    from app.agents.portfolios import PortfolioAgent
     from app.agents.proposals import ProposalAgent
     from app.agents.rebalance_plans import RebalancePlanAgent
     from app.agents.rebalancing import RebalancingAgent
@@ -70,7 +71,8 @@ def build_orchestrator(session_factory: async_sessionmaker) -> Orchestrator:
     packs = PricingPackAgent(session_factory)
     agents = [OptimizerAgent(session_factory), PolicyAgent(session_factory), packs, RebalancingAgent(session_factory),
               ProposalAgent(session_factory), NotificationAgent(session_factory), UserAgent(session_factory),
-              OptimizationAgent(session_factory), FrontierAgent(session_factory), RebalancePlanAgent(session_factory)]
+              OptimizationAgent(session_factory), FrontierAgent(session_factory), RebalancePlanAgent(session_factory),
+              PortfolioAgent(session_factory)]
     return Orchestrator(agents, packs=packs, identity=session_factory)
 
 

@@ -178,3 +178,28 @@ def test_the_rules_see_the_code() -> None:
     assert not [imp for imp in imports() if imp.importer == "app"]
     assert "app.cli.main" in modules() and "app.analytics" in modules()
     assert any(imp.importer == "app.cli.main" and imp.target == "app.cli.common" for imp in imports())
+
+
+#: the dashboard (an interface) reads and writes only through the transport-neutral service; it may use the layers
+#: below the interfaces for types and errors, never the database, another interface or the REST/gRPC transports
+WEB_MAY_IMPORT = ("app.web", "app.api.service", "app.api.problems", "app.orchestrator", "app.agents", "app.domain",
+                  "app.core")
+INTERFACES = ("app.cli", "app.api", "app.web")
+
+
+def _within(target: str, prefixes: tuple[str, ...]) -> bool:
+    return any(target == p or target.startswith(p + ".") for p in prefixes)
+
+
+def test_web_imports_only_the_service_and_below() -> None:
+    wrong = [f"{where(imp)} imports {imp.target}" for imp in imports()
+             if imp.importer.startswith("app.web") and imp.target != "app" and not _within(imp.target, WEB_MAY_IMPORT)]
+    assert not wrong, "app.web may import only app.api.service/problems and the layers below:\n" + "\n".join(wrong)
+    assert any(imp.importer.startswith("app.web") and imp.target == "app.api.service" for imp in imports())
+
+
+def test_layers_below_the_interfaces_import_no_interface() -> None:
+    wrong = [f"{where(imp)} imports {imp.target}" for imp in imports()
+             if not _within(imp.importer, INTERFACES) and imp.importer != "app.bootstrap"
+             and _within(imp.target, INTERFACES)]
+    assert not wrong, "only interfaces may import cli/api/web:\n" + "\n".join(wrong)

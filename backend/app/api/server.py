@@ -56,6 +56,7 @@ async def serve(settings: Any, options: ServeOptions) -> None:
     from app.api.service import Service
     from app.bootstrap import bootstrap
     from app.orchestrator.jobs import JobRunner
+    from app.web.routes import mount
 
     listener = _listen(options.host, options.port)
     async with bootstrap(settings) as running:
@@ -64,9 +65,9 @@ async def serve(settings: Any, options: ServeOptions) -> None:
         grpc_server = await _start_grpc(service, options)  # both ports are held before any job is claimed
         await runner.start()
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()  # a stop never waits for it
-        rest = _uvicorn_server(create_app(service), options)
+        rest = _uvicorn_server(mount(create_app(service)), options)  # the dashboard at /
         _on_signals(rest)
-        where = f"REST http://{options.host}:{options.port}/api/v1 (docs /docs)"
+        where = f"dashboard http://{options.host}:{options.port}/, REST /api/v1 (docs /docs)"
         where += f", gRPC {options.host}:{options.grpc_port}" if grpc_server is not None else ""
         print(f"dawsos serve: {where}; job workers {options.jobs.workers}", file=sys.stderr, flush=True)
         log.info("serve.started", host=options.host, port=options.port, grpc_port=options.grpc_port,

@@ -193,6 +193,30 @@ class Service:
     async def history(self, who: Principal, portfolio_id: str, *, request_id: str | None = None) -> Any:
         return await self._data("proposals.history", await self._ctx(who, request_id), portfolio_id=portfolio_id)
 
+    # ---- portfolios (the dashboard's pages; also /api/v1/portfolios) ------------------------------
+    async def list_portfolios(self, who: Principal, *, request_id: str | None = None) -> Any:
+        """The portfolios ``who`` holds a role on, with the role."""
+        return await self._data("portfolios.list", await self._ctx(who, request_id))
+
+    async def portfolio_overview(self, who: Principal, portfolio_id: str, *, pricing_pack_id: str | None = None,
+                                 request_id: str | None = None) -> Any:
+        """Current vs target allocation by security and by sector (the default pack: the newest sealed)."""
+        ctx = await self._ctx(who, request_id, pricing_pack_id, needs_pack=True)
+        return await self._data("portfolios.overview", ctx, portfolio_id=portfolio_id)
+
+    async def portfolio_roles(self, who: Principal, portfolio_id: str, *, request_id: str | None = None) -> Any:
+        """Everyone holding a role on the portfolio (``rebalance.approvers``)."""
+        return await self._data("rebalance.approvers", await self._ctx(who, request_id), portfolio_id=portfolio_id)
+
+    async def rebalance_settings(self, who: Principal, portfolio_id: str, *, request_id: str | None = None) -> Any:
+        return await self._data("rebalance.settings", await self._ctx(who, request_id), portfolio_id=portfolio_id)
+
+    async def restricted(self, who: Principal, portfolio_id: str, *, request_id: str | None = None) -> Any:
+        return await self._data("rebalance.restricted", await self._ctx(who, request_id), portfolio_id=portfolio_id)
+
+    async def lots(self, who: Principal, portfolio_id: str, *, request_id: str | None = None) -> Any:
+        return await self._data("rebalance.lots", await self._ctx(who, request_id), portfolio_id=portfolio_id)
+
     # ---- reference data ---------------------------------------------------------------------------
     async def list_packs(self, who: Principal, *, request_id: str | None = None) -> Any:
         return await self._data("packs.list", await self._ctx(who, request_id))

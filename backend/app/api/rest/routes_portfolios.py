@@ -11,6 +11,7 @@ from app.agents.proposals import History
 from app.api.rest.deps import Principal, RequestId, ServiceDep
 from app.api.rest.responses import errors
 from app.api.service import FrontierQuery, RebalanceRequest
+from app.domain.overview import PortfolioAccessList, PortfolioOverview
 from app.domain.service import FrontierView, RebalancePlanView
 
 router = APIRouter(tags=["portfolios"])
@@ -48,3 +49,18 @@ async def get_plan(rebalance_id: Annotated[str, Path(min_length=1, max_length=64
 async def history(portfolio_id: PortfolioId, who: Principal, svc: ServiceDep, rid: RequestId) -> History:
     """Every proposal of the portfolio (any command) and the rebalancing runs that traded nothing."""
     return await svc.history(who, portfolio_id, request_id=rid)
+
+
+@router.get("/portfolios", response_model=PortfolioAccessList, responses=errors())
+async def list_portfolios(who: Principal, svc: ServiceDep, rid: RequestId) -> PortfolioAccessList:
+    """The portfolios the caller holds a role on, with the role."""
+    return await svc.list_portfolios(who, request_id=rid)
+
+
+@router.get("/portfolios/{portfolio_id}/overview", response_model=PortfolioOverview, responses=errors(403, 404, 409))
+async def overview(portfolio_id: PortfolioId, who: Principal, svc: ServiceDep, rid: RequestId,
+                   pricing_pack_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+                   ) -> PortfolioOverview:
+    """Current allocation at the pack's as-of prices (default: the newest sealed pack) vs the target of the
+    portfolio's newest proposal, by security and by sector (percent)."""
+    return await svc.portfolio_overview(who, portfolio_id, pricing_pack_id=pricing_pack_id, request_id=rid)
