@@ -76,10 +76,18 @@ def _policy_options(policies: Any) -> list[tuple[str, str]]:
     return [(p.id, f"{p.id} — {p.name}") for p in policies]
 
 
+def _price(value: Any) -> str:
+    """A price as stored (every decimal place it has), with thousands separators."""
+    try:
+        return f"{Decimal(str(value)):,f}"
+    except (InvalidOperation, ValueError, TypeError):
+        return "–"
+
+
 @cache
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
-    t.env.filters.update(pct=_pct, frac_pct=_frac_pct, money=_money)
+    t.env.filters.update(pct=_pct, frac_pct=_frac_pct, money=_money, price=_price)
     t.env.globals.update(quote=quote, opts=_options, policy_opts=_policy_options)
     return t
 
