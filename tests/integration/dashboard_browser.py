@@ -54,7 +54,7 @@ def shoot(page: Any, name: str) -> list[Path]:
     either width (tables scroll inside their own box)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     written = []
-    for label, (width, height) in WIDTHS.items():
+    for width, height in WIDTHS.values():
         page.set_viewport_size({"width": width, "height": height})
         page.reload()
         page.wait_for_load_state("networkidle")

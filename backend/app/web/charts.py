@@ -17,7 +17,7 @@ from html import escape
 
 from markupsafe import Markup
 
-ROW_H, BAR_H, LABEL_W, WIDTH = 30, 11, 150, 600
+ROW_H, BAR_H, LABEL_W, WIDTH = 36, 14, 130, 480
 
 
 def _num(value: Decimal | float | None) -> float:
@@ -27,7 +27,7 @@ def _num(value: Decimal | float | None) -> float:
 def paired_bars(rows: Sequence[tuple[str, Decimal | None, Decimal | None]], *, title: str, chart_id: str) -> Markup:
     """``rows``: (label, current %, target %); a None target draws no target bar. Widths scale to the largest."""
     top = max([_num(c) for _, c, _ in rows] + [_num(t) for _, _, t in rows] + [1.0])
-    plot_w = WIDTH - LABEL_W - 60
+    plot_w = WIDTH - LABEL_W - 70
     height = 34 + ROW_H * len(rows)
     out = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{chart_id}-t '
            f'{chart_id}-d" preserveAspectRatio="xMinYMin meet">',
@@ -41,7 +41,7 @@ def paired_bars(rows: Sequence[tuple[str, Decimal | None, Decimal | None]], *, t
     for i, (label, current, target) in enumerate(rows):
         y = 28 + i * ROW_H
         out.append(f'<text class="label" x="{LABEL_W - 6}" y="{y + BAR_H + 3}" text-anchor="end">'
-                   f'{escape(label[:22])}</text>')
+                   f'{escape(label if len(label) <= 15 else label[:14] + "…")}</text>')
         for j, (value, cls) in enumerate(((current, "c-current"), (target, "c-target"))):
             if value is None:
                 continue
@@ -82,7 +82,7 @@ def _axis_labels(sx: tuple[float, float, float, float], sy: tuple[float, float, 
         yv = sy[0] + (sy[1] - sy[0]) * k / 4
         x, y = _to_px(xv, sx), _to_px(yv, sy)
         out.append(f'<line class="grid" x1="{x:.1f}" y1="{sy[2]}" x2="{x:.1f}" y2="{sy[3]}"/>'
-                   f'<text class="tick" x="{x:.1f}" y="{height - 22}" text-anchor="middle">{xv * 100:.1f}%</text>'
+                   f'<text class="tick" x="{x:.1f}" y="{height - 26}" text-anchor="middle">{xv * 100:.1f}%</text>'
                    f'<line class="grid" x1="{sx[2]}" y1="{y:.1f}" x2="{sx[3]}" y2="{y:.1f}"/>'
                    f'<text class="tick" x="{sx[2] - 6}" y="{y + 4:.1f}" text-anchor="end">{yv * 100:.1f}%</text>')
     return out
@@ -91,10 +91,10 @@ def _axis_labels(sx: tuple[float, float, float, float], sy: tuple[float, float, 
 def frontier(curve: Sequence[tuple[float, float]], points: Sequence[NamedPoint], *, title: str,
              chart_id: str, risk_label: str = "risk (annualised)") -> Markup:
     """``curve``: (risk, return) fractions ordered by risk; ``points``: the named points drawn on top."""
-    width, height = 600, 380
+    width, height = 480, 340
     xs = [r for r, _ in curve] + [p.risk for p in points]
     ys = [m for _, m in curve] + [p.return_ for p in points]
-    sx, sy = _scale(xs, 70, width - 20), _scale(ys, height - 50, 20)
+    sx, sy = _scale(xs, 64, width - 30), _scale(ys, height - 50, 24)
     path = " ".join(f"{'M' if i == 0 else 'L'}{_to_px(r, sx):.1f},{_to_px(m, sy):.1f}"
                     for i, (r, m) in enumerate(curve))
     out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-t '
@@ -110,8 +110,10 @@ def frontier(curve: Sequence[tuple[float, float]], points: Sequence[NamedPoint],
     out += [f'<circle class="frontier-dot" cx="{_to_px(r, sx):.1f}" cy="{_to_px(m, sy):.1f}" r="3"/>' for r, m in curve]
     for p in points:
         x, y = _to_px(p.risk, sx), _to_px(p.return_, sy)
+        right = x > width * 0.6  # labels of points on the right side end at the point, inside the chart
         out.append(f'<g class="c-point-{escape(p.key)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="7"/>'
-                   f'<text x="{x + 10:.1f}" y="{y - 8:.1f}">{escape(p.label)}</text></g>')
+                   f'<text x="{x - 10 if right else x + 10:.1f}" y="{y - 10:.1f}" '
+                   f'text-anchor="{"end" if right else "start"}">{escape(p.label)}</text></g>')
     out.append("</svg>")
     return Markup("".join(out))
 

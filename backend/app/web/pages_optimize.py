@@ -71,7 +71,8 @@ async def optimization(web: Web, optimization_id: str) -> Response:
     if view.status.value == "completed":
         current, target = view.current_allocation or {}, view.target_allocation or {}
         rows = [(s, current.get(s, 0) * 100, target.get(s, 0) * 100)
-                for s in sorted(set(current) | set(target), key=lambda s: (-target.get(s, 0), s))]
+                for s in sorted(set(current) | set(target), key=lambda s: (-target.get(s, 0), s))
+                if current.get(s, 0) or target.get(s, 0)]
         found, note = await _frontier(web, view)
         data.update(alloc_rows=rows, alloc_chart=paired_bars(rows, title="Current vs optimised allocation",
                                                              chart_id="opt-alloc"),

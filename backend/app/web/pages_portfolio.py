@@ -33,7 +33,7 @@ async def overview(web: Web, portfolio_id: str) -> Response:
     view = await web.service.portfolio_overview(web.who, portfolio_id, request_id=web.rid)
     target = view.target_pct
     symbols = sorted(set(view.current_pct) | set(target), key=lambda s: (-view.current_pct.get(s, 0), s))
-    by_security = [(s, view.current_pct.get(s, 0), target.get(s) if target else None) for s in symbols]
+    by_security = [(s, view.current_pct.get(s, 0), target.get(s, 0) if target else None) for s in symbols]
     sectors = sector_rows(view.current_by_sector_pct, view.target_by_sector_pct)
     return page(web.request, "overview.html", web=web, view=view, portfolio_id=portfolio_id,
                 role=await role_on(web, portfolio_id), by_security=by_security, by_sector=sectors,
