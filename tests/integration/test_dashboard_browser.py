@@ -169,6 +169,9 @@ def proposal_matches_api(page: Any, site: Site, proposal_id: str) -> None:
     for name in SUMMARY_FIELDS:
         assert number(field(page, name)) == Decimal(body["summary"][name]), name
     assert int(field(page, "n_trades")) == len(body["trades"]) > 0
+    stored = site.get(f"/api/v1/proposals/{proposal_id}")
+    tax = body["summary"].get("estimated_tax") or stored["estimated_tax"]
+    assert number(field(page, "estimated_tax")) == Decimal(tax)
     for trade in body["trades"]:
         row = f'tr[data-symbol="{trade["symbol"]}"]'
         for name in ("delta_shares", "price", "trade_value", "estimated_cost"):
