@@ -4,28 +4,22 @@ fills (DATABASE_URL): JSON contract, exit codes, and the frontier picture writte
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-DAWSOS = str(Path(sys.executable).with_name("dawsos"))
+from tests.cli_process import dawsos
+
 PACK = "PP_2022-12-28"
 
 
 @pytest.fixture(scope="module")
-def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('alloc') / 'dawsos.sqlite3'}"
-    done = subprocess.run([DAWSOS, "seed"], env=_env(url), text=True, capture_output=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return url
-
-
-def _env(url: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "WARNING"}
+def db_url(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite_template: Path) -> str:
+    path = tmp_path_factory.mktemp("alloc") / "dawsos.sqlite3"
+    shutil.copyfile(seeded_sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 def floats_in(doc: object, path: str = "") -> list[str]:
@@ -39,14 +33,11 @@ def floats_in(doc: object, path: str = "") -> list[str]:
     return []
 
 
-def _dawsos(url: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([DAWSOS, *args], env=_env(url), text=True, capture_output=True, timeout=300, cwd=cwd)
-
 
 @pytest.mark.slow
 def test_frontier_json_and_plot(db_url: str, tmp_path: Path) -> None:
     png = tmp_path / "out.png"
-    done = _dawsos(db_url, "frontier", "--pack", PACK, "--points", "12", "--max-weight", "0.10",
+    done = dawsos(db_url, "frontier", "--pack", PACK, "--points", "12", "--max-weight", "0.10",
                    "--portfolio", "P1", "--json", "--plot", str(png))
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)  # exactly one JSON document
@@ -62,7 +53,7 @@ def test_frontier_json_and_plot(db_url: str, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_optimize_json_contract(db_url: str) -> None:
-    done = _dawsos(db_url, "optimize", "--pack", PACK, "--model", "Classic", "--objective", "Sharpe",
+    done = dawsos(db_url, "optimize", "--pack", PACK, "--model", "Classic", "--objective", "Sharpe",
                    "--risk-measure", "MV", "--max-weight", "0.10", "--json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
@@ -84,7 +75,7 @@ def test_optimize_json_contract(db_url: str) -> None:
     (["frontier", "--pack", PACK, "--plot", "out.jpg"], 2, "error: --plot: the picture is a PNG file"),
 ])
 def test_errors_are_one_line_with_exit_codes(db_url: str, args: list[str], code: int, message: str) -> None:
-    done = _dawsos(db_url, *args)
+    done = dawsos(db_url, *args)
     assert done.returncode == code, done.stderr
     assert done.stdout == ""
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1

@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.cli_process import DAWSOS, assert_one_line, dawsos
 from tests.conftest import PG_ADMIN_URL, _require_postgres
 
-DAWSOS = str(Path(sys.executable).parent / "dawsos")
 
-
-def dawsos(url: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "WARNING"}
-    return subprocess.run([DAWSOS, *args], capture_output=True, text=True, env=env, timeout=120, cwd=cwd)
-
-
-def assert_one_line(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
-    assert result.returncode == code, (result.returncode, result.stderr[-500:])
-    assert result.stdout == ""
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: DATABASE_URL "), result.stderr
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in result.stderr, result.stderr
+def assert_url_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
+    """One error line about DATABASE_URL (see tests/cli_process.assert_one_line)."""
+    assert_one_line(result, code, "error: DATABASE_URL ", *needles)
+    assert result.stderr.startswith("error: DATABASE_URL "), result.stderr
 
 
 def _pg_server() -> str:
@@ -39,7 +29,7 @@ def test_missing_postgres_database_is_one_line() -> None:
     name = f"dawsos_missing_{uuid.uuid4().hex[:8]}"
     for command in (["packs", "list"], ["seed"]):
         result = dawsos(f"postgresql+psycopg://{_pg_server()}/{name}", *command)
-        assert_one_line(result, 2, name, "does not exist")
+        assert_url_error(result, 2, name, "does not exist")
 
 
 def test_refused_port_is_one_line() -> None:
@@ -49,7 +39,7 @@ def test_refused_port_is_one_line() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     result = dawsos(f"postgresql+psycopg://postgres@127.0.0.1:{port}/test", "policies", "list")
-    assert_one_line(result, 2, f"port {port}", "refused")
+    assert_url_error(result, 2, f"port {port}", "refused")
 
 
 def test_file_that_is_not_sqlite_is_one_line(tmp_path: Path) -> None:
@@ -57,16 +47,16 @@ def test_file_that_is_not_sqlite_is_one_line(tmp_path: Path) -> None:
     junk.write_text("these are notes, not a database\n" * 100)
     before = junk.read_bytes()
     for command in (["packs", "list"], ["seed"]):
-        assert_one_line(dawsos(f"sqlite+aiosqlite:///{junk}", *command), 2, str(junk), "not a database")
+        assert_url_error(dawsos(f"sqlite+aiosqlite:///{junk}", *command), 2, str(junk), "not a database")
     assert junk.read_bytes() == before
 
 
 def test_mistyped_sqlite_url_creates_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "no_such_folder" / "dawsos.sqlite3"
     for command in (["packs", "list"], ["policies", "list", "--json"], ["rebalancing", "approvers", "list", "P1"]):
-        assert_one_line(dawsos(f"sqlite+aiosqlite:///{missing}", *command), 2, str(missing), "dawsos seed")
+        assert_url_error(dawsos(f"sqlite+aiosqlite:///{missing}", *command), 2, str(missing), "dawsos seed")
     assert not missing.parent.exists()
-    assert_one_line(dawsos(f"sqlite+aiosqlite:///{tmp_path}", "packs", "list"), 2, "is a folder")
+    assert_url_error(dawsos(f"sqlite+aiosqlite:///{tmp_path}", "packs", "list"), 2, "is a folder")
 
 
 def test_seed_and_the_default_database_may_create_one(tmp_path: Path) -> None:
@@ -93,5 +83,5 @@ def test_a_database_written_by_a_newer_version_is_one_line_and_left_alone(tmp_pa
     with sqlite3.connect(path) as db:
         db.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     before = path.read_bytes()
-    assert_one_line(dawsos(url, "policies", "list"), 2, "'9999_from_the_future'", "newer than this dawsos")
+    assert_url_error(dawsos(url, "policies", "list"), 2, "'9999_from_the_future'", "newer than this dawsos")
     assert path.read_bytes() == before

@@ -4,23 +4,16 @@ naming the file, the field and the value, and the database left exactly as it wa
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_process import dawsos
 from tests.conftest import REPO_ROOT, row_counts
 from tests.integration.rebalancing_setup import configure_p1
 
-DAWSOS = str(Path(sys.executable).parent / "dawsos")
 SCENARIO = REPO_ROOT / "tests" / "golden" / "optimizer" / "quality_policy_rebalance.json"
-
-
-def dawsos(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "WARNING"}
-    return subprocess.run([DAWSOS, *args], capture_output=True, text=True, env=env, timeout=180)
 
 
 def assert_refused_input(result: subprocess.CompletedProcess[str], *needles: str) -> None:

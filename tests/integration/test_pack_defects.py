@@ -12,24 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_process import DAWSOS, assert_one_line, dawsos
 from tests.conftest import REPO_ROOT, row_counts
 
-DAWSOS = str(Path(sys.executable).parent / "dawsos")
 SEED_PACK = "PP_2022-12-28"
 SEED_CSV = REPO_ROOT / "data" / "SEEDS" / "optimizer" / "prices" / f"{SEED_PACK}.csv"
-
-
-def dawsos(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "WARNING"}
-    return subprocess.run([DAWSOS, *args], capture_output=True, text=True, env=env, timeout=300)
-
-
-def assert_one_line(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
-    assert result.returncode == code, (result.returncode, result.stderr[-600:])
-    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr[-600:]
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in result.stderr, result.stderr
 
 
 def _last_rows(path: Path, n: int) -> Path:
