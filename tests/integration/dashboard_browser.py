@@ -67,6 +67,22 @@ def shoot(page: Any, name: str) -> list[Path]:
     return written
 
 
+def shoot_as_is(page: Any, name: str) -> list[Path]:
+    """Like :func:`shoot` without reloading (the answer to a POST, e.g. a form with its error messages): the
+    page is re-laid out at each width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    written = []
+    for width, height in WIDTHS.values():
+        page.set_viewport_size({"width": width, "height": height})
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} at {width} px is {overflow} px wider than the window"
+        path = SCREENSHOTS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        written.append(path)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    return written
+
+
 def number(text: str) -> Decimal:
     """A number as the page shows it ('12,345.67', '18.50') as a Decimal."""
     return Decimal(text.strip().replace(",", "").replace("%", "").strip())

@@ -20,6 +20,8 @@ calls ``optimizer.propose_trades`` through the orchestrator); nothing here sends
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import structlog
@@ -29,14 +31,19 @@ from app.agents.base import CapabilityArgs, capability
 from app.agents.rebalancing_setup import PortfolioArgs, RebalanceSetupCapabilities
 from app.core.context import RequestCtx
 from app.core.errors import DawsosError, PricingPackError
+from app.domain.identity import Access, Role
 from app.domain.lifecycle import TransitionRecord
 from app.domain.proposal import RebalanceProposal
 from app.domain.rebalancing import (
+    LotMethod,
     ModelPortfolio,
     Outcome,
+    PlannedTrade,
     ProposalStatus,
+    RealisedGains,
     RebalancePlan,
     TargetSource,
+    TaxRates,
     TriggerCheck,
 )
 
@@ -71,6 +78,29 @@ class ProposeResult(_Result):
     status: ProposalStatus | None = None
     run_id: str | None = None
     notifications: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+class TaxPreview(_Result):
+    """What ``rebalance.propose`` would trade now and the tax it would realise, by lot, under the account's lot
+    method and tax rates; NOTHING is stored (``proposal_id`` is the id the proposal would get). Money in the
+    portfolio's currency (Decimal), rates fractions of 1."""
+
+    portfolio_id: str
+    pricing_pack_id: str
+    asof_date: date
+    execute_on: date = Field(description="the exchange session the trades would be for")
+    target_source: TargetSource
+    target_id: str
+    lot_method: LotMethod
+    tax_rates: TaxRates
+    proposal_id: str = Field(description="the content hash the proposal would have (not stored)")
+    trades: tuple[PlannedTrade, ...] = Field(description="sells first; each sell with the lots it takes")
+    realised: RealisedGains = Field(description="gains by term and the estimated tax after netting")
+    total_trade_value: Decimal
+    total_cost: Decimal
+    portfolio_value: Decimal
+    requires_approval: bool = Field(description="total trade value over the account's approval threshold")
     warnings: tuple[str, ...] = ()
 
 
@@ -192,6 +222,28 @@ class RebalancingAgent(RebalanceSetupCapabilities):
                  n_trades=len(plan.trades), status=status.value if status else None, notifications=queued)
         return ProposeResult(check=check, plan=plan, proposal_id=recorded.proposal_id if recorded else None,
                              status=status, run_id=run_id, notifications=queued, warnings=plan.warnings)
+
+    @capability("rebalance.tax_preview", args=PortfolioArgs, needs_pack=True, result=TaxPreview,
+                access=Access.portfolio(Role.VIEWER))
+    async def tax_preview(self, ctx: RequestCtx, args: PortfolioArgs) -> TaxPreview:
+        """The trades ``rebalance.propose`` would make now (whether or not a trigger fires) and their realised
+        gains and estimated tax by lot, with the account's lot method and rates; nothing is written."""
+        from app.agents.rebalance_engine import plan_from_proposal
+        from app.domain.rebalancing import TriggerKind, TriggerReason
+
+        read = await self._read(ctx, args.portfolio_id)
+        proposal, model = await self._engine(ctx, read)
+        why = (TriggerReason(kind=TriggerKind.MANUAL, detail="tax preview"),)
+        plan = plan_from_proposal(proposal, settings=read.settings, target_id=model.id, triggers=why,
+                                  holdings=read.holdings, prices=read.prices)
+        log.info("rebalance.tax_preview.done", n_trades=len(plan.trades), tax=str(plan.realised.tax_total))
+        return TaxPreview(
+            portfolio_id=plan.portfolio_id, pricing_pack_id=plan.pricing_pack_id, asof_date=plan.asof_date,
+            execute_on=plan.execute_on, target_source=plan.target_source, target_id=plan.target_id,
+            lot_method=read.settings.lot_method, tax_rates=read.settings.tax_rates, proposal_id=plan.plan_id,
+            trades=plan.trades, realised=plan.realised, total_trade_value=plan.total_trade_value,
+            total_cost=plan.total_cost, portfolio_value=plan.portfolio_value,
+            requires_approval=plan.status is ProposalStatus.PENDING_APPROVAL, warnings=plan.warnings)
 
     @capability("rebalance.scheduled", args=ScheduledArgs, needs_pack=True, result=ScheduledResult)
     async def scheduled(self, ctx: RequestCtx, args: ScheduledArgs) -> ScheduledResult:

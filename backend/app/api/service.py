@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.agents.optimizations import DEFAULT_TIMEOUT_S
 from app.agents.rebalance_plans import RebalanceConstraints
+from app.agents.rebalancing_setup import ConfigureArgs, SetRestrictedArgs
 from app.core.context import RequestCtx
 from app.domain.enums import Model
 from app.domain.service import (
@@ -95,6 +96,12 @@ class DecisionRequest(_Request):
 
 class CancelRequest(_Request):
     reason: str = Field(default="", max_length=500)
+
+
+class TaxPreviewRequest(_Request):
+    """``POST /portfolios/{id}/tax-preview``: the pack (default the newest sealed pack); nothing is stored."""
+
+    pricing_pack_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class PackImportRequest(_Request):
@@ -216,6 +223,20 @@ class Service:
 
     async def lots(self, who: Principal, portfolio_id: str, *, request_id: str | None = None) -> Any:
         return await self._data("rebalance.lots", await self._ctx(who, request_id), portfolio_id=portfolio_id)
+
+    async def tax_preview(self, who: Principal, portfolio_id: str, req: TaxPreviewRequest, *,
+                          request_id: str | None = None) -> Any:
+        """The trades ``rebalance.propose`` would make and their realised gains and tax by lot (nothing stored)."""
+        ctx = await self._ctx(who, request_id, req.pricing_pack_id, needs_pack=True)
+        return await self._data("rebalance.tax_preview", ctx, portfolio_id=portfolio_id)
+
+    async def configure(self, who: Principal, args: ConfigureArgs, *, request_id: str | None = None) -> Any:
+        """Store a portfolio's rebalancing settings, replacing them (``rebalance.configure``, as the CLI)."""
+        return await self._data("rebalance.configure", await self._ctx(who, request_id), **args.model_dump())
+
+    async def set_restricted(self, who: Principal, args: SetRestrictedArgs, *, request_id: str | None = None) -> Any:
+        """Add restricted symbols, or with ``replace`` make the list exactly these (``rebalance.set_restricted``)."""
+        return await self._data("rebalance.set_restricted", await self._ctx(who, request_id), **args.model_dump())
 
     # ---- reference data ---------------------------------------------------------------------------
     async def list_packs(self, who: Principal, *, request_id: str | None = None) -> Any:

@@ -1,13 +1,10 @@
 """Portfolio pages: the list of the user's portfolios, the overview (AC-2.3.1), pending proposals (AC-2.3.6),
-history (AC-2.3.5) and rebalancing preferences (AC-2.3.4)."""
+history (AC-2.3.5); rebalancing preferences and the tax preview are :mod:`app.web.pages_preferences`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.responses import Response
 
-from app.core.errors import DawsosError
 from app.domain.rebalancing import ProposalStatus
 from app.web.charts import paired_bars, sector_rows
 from app.web.render import Web, page
@@ -56,26 +53,4 @@ async def history(web: Web, portfolio_id: str) -> Response:
     """Every proposal of the portfolio: before/after allocations, trades, costs, taxes, outcome."""
     found = await web.service.history(web.who, portfolio_id, request_id=web.rid)
     return page(web.request, "history.html", web=web, portfolio_id=portfolio_id, entries=found.entries,
-                role=await role_on(web, portfolio_id))
-
-
-async def _optional(call: Any) -> tuple[Any, str | None]:
-    """``(result, None)`` or ``(None, the one-line reason)`` when the capability refuses (e.g. no settings)."""
-    from app.core.errors import one_line
-
-    try:
-        return await call, None
-    except DawsosError as exc:
-        return None, one_line(exc)
-
-
-async def preferences(web: Web, portfolio_id: str) -> Response:
-    """Rebalancing preferences: drift bands, calendar, approval threshold, tax settings, restrictions, lots."""
-    svc, who, rid = web.service, web.who, web.rid
-    settings, settings_note = await _optional(svc.rebalance_settings(who, portfolio_id, request_id=rid))
-    restricted, _ = await _optional(svc.restricted(who, portfolio_id, request_id=rid))
-    lots, _ = await _optional(svc.lots(who, portfolio_id, request_id=rid))
-    roles, _ = await _optional(svc.portfolio_roles(who, portfolio_id, request_id=rid))
-    return page(web.request, "preferences.html", web=web, portfolio_id=portfolio_id, settings=settings,
-                settings_note=settings_note, restricted=restricted, lots=lots, roles=roles,
                 role=await role_on(web, portfolio_id))

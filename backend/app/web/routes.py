@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.core.errors import NotAuthenticatedError, one_line
-from app.web import pages_optimize, pages_portfolio, pages_proposals
+from app.web import pages_optimize, pages_portfolio, pages_preferences, pages_proposals
 from app.web.render import HERE, guarded, page, redirect, secret_of
 from app.web.session import COOKIE, LOGIN_COOKIE, MAX_AGE_S, csrf_ok, decode, encode, new_session, server_secret
 
@@ -19,7 +19,11 @@ PAGES: tuple[tuple[str, str, Any], ...] = (
     ("GET", "/portfolios/{portfolio_id}", pages_portfolio.overview),
     ("GET", "/portfolios/{portfolio_id}/pending", pages_portfolio.pending),
     ("GET", "/portfolios/{portfolio_id}/history", pages_portfolio.history),
-    ("GET", "/portfolios/{portfolio_id}/preferences", pages_portfolio.preferences),
+    ("GET", "/portfolios/{portfolio_id}/preferences", pages_preferences.preferences),
+    ("POST", "/portfolios/{portfolio_id}/preferences", pages_preferences.save_settings),
+    ("POST", "/portfolios/{portfolio_id}/restricted", pages_preferences.add_restricted),
+    ("POST", "/portfolios/{portfolio_id}/restricted/remove", pages_preferences.remove_restricted),
+    ("GET", "/portfolios/{portfolio_id}/tax-preview", pages_preferences.tax_preview),
     ("GET", "/portfolios/{portfolio_id}/optimize", pages_optimize.optimize_form),
     ("POST", "/portfolios/{portfolio_id}/optimize", pages_optimize.optimize_submit),
     ("GET", "/portfolios/{portfolio_id}/rebalance", pages_optimize.rebalance_form),

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from app.agents.proposals import History
+from app.agents.rebalancing import TaxPreview
 from app.api.rest.deps import Principal, RequestId, ServiceDep
 from app.api.rest.responses import errors
-from app.api.service import FrontierQuery, RebalanceRequest
+from app.api.service import FrontierQuery, RebalanceRequest, TaxPreviewRequest
 from app.domain.overview import PortfolioAccessList, PortfolioOverview
 from app.domain.service import FrontierView, RebalancePlanView
 
@@ -36,6 +37,15 @@ async def rebalance(portfolio_id: PortfolioId, body: RebalanceRequest, response:
     plan = await svc.rebalance(who, portfolio_id, body, request_id=rid)
     response.headers["Location"] = f"/api/v1/rebalance-plans/{plan.rebalance_id}"
     return plan
+
+
+@router.post("/portfolios/{portfolio_id}/tax-preview", response_model=TaxPreview, responses=errors(403, 404, 409))
+async def tax_preview(portfolio_id: PortfolioId, who: Principal, svc: ServiceDep, rid: RequestId,
+                      body: TaxPreviewRequest | None = None) -> TaxPreview:
+    """The trades a rebalance of the portfolio would make now (its rebalancing settings' target, lot method and
+    tax rates) with the realised gains short- and long-term and the estimated tax, by tax lot. Nothing is
+    stored: no proposal, no run (a viewer may ask)."""
+    return await svc.tax_preview(who, portfolio_id, body or TaxPreviewRequest(), request_id=rid)
 
 
 @router.get("/rebalance-plans/{rebalance_id}", response_model=RebalancePlanView, responses=errors(403, 404))
