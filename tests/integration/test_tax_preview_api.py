@@ -5,6 +5,7 @@ method, realised gains by term and the estimated tax at the account's rates - an
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -83,7 +84,9 @@ def test_refusals_before_any_settings(api: Api) -> None:
 def test_gains_by_lot_and_term_add_up_and_nothing_is_stored(api: Api) -> None:
     api.configure()
     before = stored(api)
+    started = time.perf_counter()
     answer = api.preview()
+    print(f"tax preview: {time.perf_counter() - started:.2f} s, {len(answer.json().get('trades', []))} trades")
     assert answer.status_code == 200, answer.text
     doc = answer.json()
     assert doc["lot_method"] == "fifo" and doc["tax_rates"] == {"short_term": "0.35", "long_term": "0.15"}
@@ -107,7 +110,9 @@ def test_gains_by_lot_and_term_add_up_and_nothing_is_stored(api: Api) -> None:
         assert Decimal(realised["tax_short_term"]) == (short * Decimal("0.35")).quantize(CENT)
         assert Decimal(realised["tax_long_term"]) == (long * Decimal("0.15")).quantize(CENT)
     assert Decimal(realised["tax_total"]) == Decimal(realised["tax_short_term"]) + Decimal(realised["tax_long_term"])
+    started = time.perf_counter()
     assert api.preview().json() == doc  # the same inputs, the same preview
+    print(f"again: {time.perf_counter() - started:.2f} s")
     assert stored(api) == before
     assert {t["symbol"]: t["lots"][0]["lot_id"] for t in sells}["AAPL"] == "P1-AAPL-1"
 
