@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
 from app.core.errors import ConfigurationError
+from app.domain.identity import Access
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -78,7 +79,7 @@ class NotificationAgent(Agent):
         super().__init__(session_factory)
         self.smtp = smtp
 
-    @capability("notifications.send", args=SendArgs, result=DeliveryResult)
+    @capability("notifications.send", args=SendArgs, result=DeliveryResult, access=Access.admin_only())
     async def send(self, ctx: RequestCtx, args: SendArgs) -> DeliveryResult:
         """Send pending outbox notifications (at most ``limit``); failures stay pending with their error."""
         from app.notifications.smtp import deliver_pending

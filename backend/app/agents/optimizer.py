@@ -117,7 +117,8 @@ class OptimizerAgent(Agent):
             options=options or RebalanceOptions(), strict=strict, account=account, target=target,
         )
 
-    @capability("optimizer.propose_trades", args=ProposeTradesArgs, needs_pack=True, result=RebalanceProposal)
+    @capability("optimizer.propose_trades", args=ProposeTradesArgs, needs_pack=True, result=RebalanceProposal,
+                access=Access.portfolio(Role.MANAGER, read_unless="persist"))
     async def propose_trades(self, ctx: RequestCtx, args: ProposeTradesArgs) -> RebalanceProposal:
         """Propose whole-share Decimal trades for a portfolio under a policy on the context's pack.
 
@@ -155,7 +156,8 @@ class OptimizerAgent(Agent):
         )
         return proposal
 
-    @capability("optimizer.analyze_impact", args=AnalyzeImpactArgs, needs_pack=True, result=ImpactAnalysis)
+    @capability("optimizer.analyze_impact", args=AnalyzeImpactArgs, needs_pack=True, result=ImpactAnalysis,
+                access=Access.portfolio(Role.VIEWER))
     async def analyze_impact(self, ctx: RequestCtx, args: AnalyzeImpactArgs) -> ImpactAnalysis:
         """Before/after metrics (TE, volatility, return, Sharpe, weights, costs, policy limits) of given trades."""
         from app.agents.impact import impact_of_trades
@@ -171,7 +173,8 @@ class OptimizerAgent(Agent):
                  te_after_pct=str(analysis.after.te_pct))
         return analysis
 
-    @capability("optimizer.optimize", args=OptimizeArgs, needs_pack=True, result=OptimizationOutput)
+    @capability("optimizer.optimize", args=OptimizeArgs, needs_pack=True, result=OptimizationOutput,
+                access=Access.signed_in())
     async def optimize(self, ctx: RequestCtx, args: OptimizeArgs) -> OptimizationOutput:
         """Target weights of an allocation model (mean-risk, BL, RP, HRP, ...) on the context's pack."""
         from app.agents.allocation import gather_allocation_inputs, run_optimize
@@ -184,7 +187,8 @@ class OptimizerAgent(Agent):
                  satisfied=result.constraints_satisfied)
         return result
 
-    @capability("optimizer.efficient_frontier", args=FrontierArgs, needs_pack=True, result=FrontierOutput)
+    @capability("optimizer.efficient_frontier", args=FrontierArgs, needs_pack=True, result=FrontierOutput,
+                access=Access.portfolio(Role.VIEWER))
     async def efficient_frontier(self, ctx: RequestCtx, args: FrontierArgs) -> FrontierOutput:
         """Efficient frontier (ordered by risk) with min-risk, max-Sharpe, max-return and current points."""
         from app.agents.allocation import gather_allocation_inputs, run_frontier

@@ -85,12 +85,12 @@ class PricingPackAgent(Agent):
             sealed = [p for p in await PricingPackRepository(session).list() if p.sealed]
         return default_pack(sealed)
 
-    @capability("packs.get", args=GetPackArgs, result=PricingPack)
+    @capability("packs.get", args=GetPackArgs, result=PricingPack, access=Access.signed_in())
     async def get(self, ctx: RequestCtx, args: GetPackArgs) -> PricingPack:
         """One pricing pack's header (id, as-of date, sealed, content hash)."""
         return await self.get_pack(args.pack_id)
 
-    @capability("packs.latest", args=LatestPackArgs, result=PricingPack)
+    @capability("packs.latest", args=LatestPackArgs, result=PricingPack, access=Access.signed_in())
     async def latest(self, ctx: RequestCtx, args: LatestPackArgs) -> PricingPack:
         """The newest sealed pricing pack."""
         return await self.latest_sealed_pack()

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
+from app.domain.identity import Access
 from app.domain.models import Policy
 
 
@@ -37,7 +38,7 @@ class PolicyAgent(Agent):
 
     name = "policies"
 
-    @capability("policies.get", args=GetPolicyArgs, result=Policy)
+    @capability("policies.get", args=GetPolicyArgs, result=Policy, access=Access.signed_in())
     async def get(self, ctx: RequestCtx, args: GetPolicyArgs) -> Policy:
         """One policy template (the latest version unless ``version`` is given)."""
         from app.db.repositories import PolicyRepository
@@ -45,7 +46,7 @@ class PolicyAgent(Agent):
         async with self.session_factory() as session:
             return await PolicyRepository(session).get(args.policy_id, version=args.version)
 
-    @capability("policies.list", args=ListPoliciesArgs, result=PolicyList)
+    @capability("policies.list", args=ListPoliciesArgs, result=PolicyList, access=Access.signed_in())
     async def list(self, ctx: RequestCtx, args: ListPoliciesArgs) -> PolicyList:
         """The latest version of every policy template."""
         from app.db.repositories import PolicyRepository

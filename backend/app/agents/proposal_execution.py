@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 class ExecuteArgs(CapabilityArgs):
     proposal_id: str = Field(min_length=6, description="full id or a unique prefix (6+ characters)")
-    user: str | None = Field(default=None, description="who records the execution (owner or approver)")
+    user: str | None = Field(default=None, description="who records the execution: the context's user_id; only a "
+                                                       "trusted call (no user in the context) names one here")
     as_proposed: bool = Field(default=False, description="every trade filled in full at the proposal's price")
     fills: tuple[Fill, ...] | None = Field(default=None, description="the fills (shares + bought, - sold)")
     fills_source: str = Field(default="fills", description="where the fills came from, for messages (a file name)")

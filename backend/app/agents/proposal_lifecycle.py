@@ -78,7 +78,7 @@ async def record_new_proposal(session: AsyncSession, record: ProposalRecord, ctx
 
     repo = ProposalRepository(session)
     pid = record.proposal_id
-    if not await repo.save(record, ctx.request_id):
+    if not await repo.save(record, ctx.request_id, ctx.user_id):
         return Recorded(proposal_id=pid, created=False, status=(await repo.get(pid)).status, superseded=(),
                         notifications=0)
     actor = ctx.user_id or SYSTEM

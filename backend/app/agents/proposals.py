@@ -3,8 +3,9 @@
 Capabilities (through the orchestrator; each call one session, its writes one transaction):
 
 * ``proposals.list`` / ``proposals.show`` — the record (status, transitions, fills);
-* ``proposals.approve`` / ``proposals.reject`` — by the portfolio's owner or an approver only (anyone else is
-  refused, exit 3, and the refusal recorded); at most one live approved proposal per portfolio and pack;
+* ``proposals.approve`` / ``proposals.reject`` — by an approver (or owner) of the portfolio only: the
+  orchestrator refuses anyone else (exit 3) and records the refusal against the proposal; the decision is
+  recorded as the signed-in caller's; at most one live approved proposal per portfolio and pack;
 * ``proposals.execute`` — apply the fills (``as_proposed`` or given) of an approved (or not-needing-approval)
   proposal: holdings, cash, tax lots, the transaction ledger and the fills, in one transaction;
 * ``proposals.expire`` — live proposals whose pricing pack is superseded by a newer sealed pack expire;
@@ -25,7 +26,8 @@ from app.agents.base import Agent, CapabilityArgs, capability
 from app.agents.proposal_execution import ExecuteArgs, ExecutionResult, record_execution
 from app.agents.proposal_lifecycle import expire_superseded_packs, move, notify_decided, refuse_second_approval
 from app.core.context import RequestCtx
-from app.core.errors import PermissionDeniedError, ProposalStateError
+from app.core.errors import ArgumentError, ProposalStateError
+from app.domain.identity import Access, Role
 from app.domain.lifecycle import HistoryEntry, StoredProposal, TransitionRecord
 from app.domain.rebalancing import ProposalStatus
 
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 log = structlog.get_logger()
+#: approve, reject, execute: an approver (or owner) of the proposal's portfolio; refusals are recorded
+DECIDE = Access.proposal(Role.APPROVER, record_refusal=True)
 
 
 class ProposalIdArgs(CapabilityArgs):
@@ -40,7 +44,8 @@ class ProposalIdArgs(CapabilityArgs):
 
 
 class DecideArgs(ProposalIdArgs):
-    user: str | None = Field(default=None, description="who decides (default: the context's user_id)")
+    user: str | None = Field(default=None, description="who decides: the context's user_id; only a trusted call "
+                                                       "(no user in the context) names one here")
     reason: str = ""
 
 
@@ -70,46 +75,44 @@ class ExpiryResult(_Result):
     expired: tuple[TransitionRecord, ...]
 
 
+def acting_user(ctx: RequestCtx, named: str | None, action: str) -> str:
+    """Who approves, rejects or executes: the signed-in caller (``named``, when given, must be that user:
+    ArgumentError naming both), or for a trusted in-process call the user it names (ArgumentError without one:
+    every decision records a person)."""
+    if ctx.user_id is not None:
+        if named is not None and named != ctx.user_id:
+            raise ArgumentError(f"user: {named!r} is not the signed-in user {ctx.user_id!r}; "
+                                f"the signed-in user is the one who may {action}")
+        return ctx.user_id
+    if not named:
+        raise ArgumentError(f"proposals.{action}: no user: a trusted call names who decides (user=...)")
+    return named
+
+
 class ProposalAgent(Agent):
     name = "proposals"
 
-    async def _authorised(self, session: AsyncSession, ctx: RequestCtx, proposal_id: str, user: str | None,
-                          action: str) -> StoredProposal:
-        """The proposal, once ``user`` is known to hold owner or approver on its portfolio; a refusal is
-        recorded (in its own transaction, so it stays when the call fails) and raised."""
+    async def _stored(self, session: AsyncSession, proposal_id: str) -> StoredProposal:
+        """The proposal named by an id or a unique prefix (the orchestrator checked the caller's role on its
+        portfolio before the call started)."""
         from app.db.repositories import ProposalRepository
-        from app.db.repositories.identity import IdentityRepository
-        from app.rebalancing.approvals import authorise
 
         async with session.begin():
             repo = ProposalRepository(session)
-            stored = await repo.get(await repo.resolve_id(proposal_id))
-            roles = await IdentityRepository(session).holders(stored.portfolio_id)
-        try:
-            authorise(user=user, action=action, proposal_id=stored.proposal_id, portfolio_id=stored.portfolio_id,
-                      roles=roles)
-        except PermissionDeniedError as exc:
-            async with session.begin():
-                await ProposalRepository(session).record_refusal(
-                    stored.proposal_id, user=user or "(anonymous)", action=action, reason=str(exc),
-                    request_id=ctx.request_id)
-            log.warning("proposals.decision.refused", proposal_id=stored.proposal_id, user=user, action=action,
-                        portfolio_id=stored.portfolio_id)
-            raise
-        return stored
+            return await repo.get(await repo.resolve_id(proposal_id))
 
     async def _decide(self, ctx: RequestCtx, args: DecideArgs, to: ProposalStatus, action: str) -> StoredProposal:
         from app.db.repositories import ProposalRepository
 
-        user = args.user or ctx.user_id
+        user = acting_user(ctx, args.user, action)
         await expire_superseded_packs(self.session_factory, ctx)
         async with self.session_factory() as session:
-            stored = await self._authorised(session, ctx, args.proposal_id, user, action)
+            stored = await self._stored(session, args.proposal_id)
             try:
                 async with session.begin():
                     if to is ProposalStatus.APPROVED:
                         await refuse_second_approval(session, stored)
-                    await move(session, stored.proposal_id, to, actor=user or "", reason=args.reason,
+                    await move(session, stored.proposal_id, to, actor=user, reason=args.reason,
                                request_id=ctx.request_id)
                     result = await ProposalRepository(session).get(stored.proposal_id)
                     await notify_decided(session, result, to)
@@ -120,44 +123,50 @@ class ProposalAgent(Agent):
         log.info("proposals.decided", proposal_id=stored.proposal_id, status=to.value, user=user)
         return result
 
-    @capability("proposals.approve", args=DecideArgs, result=StoredProposal)
+    @capability("proposals.approve", args=DecideArgs, result=StoredProposal, access=DECIDE)
     async def approve(self, ctx: RequestCtx, args: DecideArgs) -> StoredProposal:
         """Approve a proposal (owner or approver of its portfolio only); recorded with who, when and why."""
         return await self._decide(ctx, args, ProposalStatus.APPROVED, "approve")
 
-    @capability("proposals.reject", args=DecideArgs, result=StoredProposal)
+    @capability("proposals.reject", args=DecideArgs, result=StoredProposal, access=DECIDE)
     async def reject(self, ctx: RequestCtx, args: DecideArgs) -> StoredProposal:
         """Reject a proposal (owner or approver of its portfolio only); recorded with who, when and why."""
         return await self._decide(ctx, args, ProposalStatus.REJECTED, "reject")
 
-    @capability("proposals.execute", args=ExecuteArgs, result=ExecutionResult)
+    @capability("proposals.execute", args=ExecuteArgs, result=ExecutionResult, access=DECIDE)
     async def execute(self, ctx: RequestCtx, args: ExecuteArgs) -> ExecutionResult:
         """Record an approved (or not-needing-approval) proposal's fills: holdings, cash after the actual fees,
         tax lots, the transaction ledger and the fills against the proposal, in one transaction."""
-        user = args.user or ctx.user_id
+        user = acting_user(ctx, args.user, "execute")
         await expire_superseded_packs(self.session_factory, ctx)
         async with self.session_factory() as session:
-            stored = await self._authorised(session, ctx, args.proposal_id, user, "execute")
+            stored = await self._stored(session, args.proposal_id)
             async with session.begin():
-                result = await record_execution(session, ctx, stored, args, actor=user or "")
+                result = await record_execution(session, ctx, stored, args, actor=user)
         log.info("proposals.executed", proposal_id=stored.proposal_id, n_fills=len(result.proposal.fills), user=user)
         return result
 
-    @capability("proposals.expire", args=CapabilityArgs, result=ExpiryResult)
+    @capability("proposals.expire", args=CapabilityArgs, result=ExpiryResult, access=Access.admin_only())
     async def expire(self, ctx: RequestCtx, args: CapabilityArgs) -> ExpiryResult:
         """Expire live proposals whose pricing pack has been superseded by a newer sealed pack."""
         return ExpiryResult(expired=await expire_superseded_packs(self.session_factory, ctx))
 
-    @capability("proposals.list", args=ListArgs, result=ProposalList)
+    @capability("proposals.list", args=ListArgs, result=ProposalList, access=Access.portfolio(Role.VIEWER))
     async def list_proposals(self, ctx: RequestCtx, args: ListArgs) -> ProposalList:
-        """Proposals of every command, newest first (optionally one portfolio's, or one status)."""
+        """Proposals of every command, newest first (optionally one portfolio's, or one status); a signed-in
+        caller sees only the portfolios they hold a role on."""
         from app.db.repositories import ProposalRepository
+        from app.db.repositories.identity import IdentityRepository
 
         async with self.session_factory() as session, session.begin():
             found = await ProposalRepository(session).list(args.portfolio_id, args.status)
+            if ctx.user_id is not None and args.portfolio_id is None:
+                visible = await IdentityRepository(session).portfolios_of(ctx.user_id)
+                found = [p for p in found if p.portfolio_id in visible]
         return ProposalList(proposals=tuple(found))
 
-    @capability("proposals.show", args=ProposalIdArgs, result=StoredProposal)
+    @capability("proposals.show", args=ProposalIdArgs, result=StoredProposal,
+                access=Access.proposal(Role.VIEWER))
     async def show(self, ctx: RequestCtx, args: ProposalIdArgs) -> StoredProposal:
         """One proposal with its trades, status, transitions and fills."""
         from app.db.repositories import ProposalRepository
@@ -166,7 +175,7 @@ class ProposalAgent(Agent):
             repo = ProposalRepository(session)
             return await repo.get(await repo.resolve_id(args.proposal_id))
 
-    @capability("proposals.history", args=PortfolioArgs, result=History)
+    @capability("proposals.history", args=PortfolioArgs, result=History, access=Access.portfolio(Role.VIEWER))
     async def history(self, ctx: RequestCtx, args: PortfolioArgs) -> History:
         """Every proposal of a portfolio (any command): allocations before/after, trades, costs, taxes, approvals,
         fills, outcome; and the rebalancing runs that found nothing to trade."""

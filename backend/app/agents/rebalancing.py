@@ -158,7 +158,8 @@ class RebalancingAgent(RebalanceSetupCapabilities):
         return read.check(model.weights), proposal, model
 
     # ---- capabilities -----------------------------------------------------------------------------
-    @capability("rebalance.check", args=PortfolioArgs, needs_pack=True, result=TriggerCheck)
+    @capability("rebalance.check", args=PortfolioArgs, needs_pack=True, result=TriggerCheck,
+                access=Access.portfolio(Role.VIEWER))
     async def check(self, ctx: RequestCtx, args: PortfolioArgs) -> TriggerCheck:
         """Whether a rebalance is due for the portfolio on the context's pack, and every reason why."""
         read = await self._read(ctx, args.portfolio_id)
@@ -167,7 +168,8 @@ class RebalancingAgent(RebalanceSetupCapabilities):
         log.info("rebalance.check.done", due=check.due, n_reasons=len(check.reasons))
         return check
 
-    @capability("rebalance.propose", args=ProposeArgs, needs_pack=True, result=ProposeResult)
+    @capability("rebalance.propose", args=ProposeArgs, needs_pack=True, result=ProposeResult,
+                access=Access.portfolio(Role.MANAGER))
     async def propose(self, ctx: RequestCtx, args: ProposeArgs) -> ProposeResult:
         """Check, and when due (or forced) propose cost- and tax-aware trades; run, proposal and notifications
         are stored in one transaction."""
@@ -193,7 +195,7 @@ class RebalancingAgent(RebalanceSetupCapabilities):
         async with self.session_factory() as session, session.begin():
             await serialize_writes(session)  # concurrent proposes of the same plan: one stores it, the rest see it
             if read.model is None:  # the optimizer's target on this pack, kept with the record
-                await ModelPortfolioRepository(session).save(model)
+                await ModelPortfolioRepository(session).save(model, created_by=ctx.user_id)
             result = await self._persist(session, ctx, check, plan, proposal, read)
         return result.model_copy(update={"proposal": proposal})
 
@@ -214,7 +216,8 @@ class RebalancingAgent(RebalanceSetupCapabilities):
         recorded = await record_new_proposal(session, record, ctx) if plan.trades else None
         await RebalanceRunRepository(session).save_run(
             record, run_id=run_id, triggers=plan.triggers, proposal_id=recorded.proposal_id if recorded else None,
-            outcome=recorded.status.value if recorded else Outcome.NO_TRADE.value, request_id=ctx.request_id)
+            outcome=recorded.status.value if recorded else Outcome.NO_TRADE.value, request_id=ctx.request_id,
+            user_id=ctx.user_id)
         await LedgerRepository(session).settle_cash_flows(plan.portfolio_id, run_id)
         status = recorded.status if recorded else None
         queued = recorded.notifications if recorded else 0
@@ -245,18 +248,24 @@ class RebalancingAgent(RebalanceSetupCapabilities):
             total_cost=plan.total_cost, portfolio_value=plan.portfolio_value,
             requires_approval=plan.status is ProposalStatus.PENDING_APPROVAL, warnings=plan.warnings)
 
-    @capability("rebalance.scheduled", args=ScheduledArgs, needs_pack=True, result=ScheduledResult)
+    @capability("rebalance.scheduled", args=ScheduledArgs, needs_pack=True, result=ScheduledResult,
+                access=Access.portfolio(Role.MANAGER, on="portfolio_ids"))
     async def scheduled(self, ctx: RequestCtx, args: ScheduledArgs) -> ScheduledResult:
-        """Expire superseded proposals, then check every configured portfolio and propose where due. Each
+        """Expire superseded proposals, then check every configured portfolio (a signed-in caller's: those they
+        hold manager or higher on) and propose where due. Each
         portfolio is its own transaction: one that fails writes nothing, is reported in ``failed``, and the
         others proceed."""
         from app.agents.proposal_lifecycle import expire_superseded_packs
+        from app.db.repositories.identity import IdentityRepository
         from app.db.repositories.rebalance_config import RebalanceConfigRepository
 
         expired = await expire_superseded_packs(self.session_factory, ctx)
         async with self.session_factory() as session:
             ids = (list(args.portfolio_ids) if args.portfolio_ids is not None
                    else await RebalanceConfigRepository(session).portfolios())
+            if args.portfolio_ids is None and ctx.user_id is not None:  # a signed-in caller: the ones they manage
+                managed = await IdentityRepository(session).portfolios_of(ctx.user_id, Role.MANAGER)
+                ids = [p for p in ids if p in managed]
         results, failed = [], []
         for portfolio_id in ids:
             with structlog.contextvars.bound_contextvars(portfolio_id=portfolio_id):

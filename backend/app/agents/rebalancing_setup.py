@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
 from app.core.errors import RebalanceConfigError, UnknownSecurityError
-from app.domain.identity import Role
+from app.domain.identity import Access, Role
 from app.domain.rebalancing import ModelPortfolio, RebalanceSettings, TargetSource, TaxLot
 
 if TYPE_CHECKING:
@@ -166,7 +166,8 @@ async def _known_symbols(session: AsyncSession, symbols: Iterable[str], where: s
 class RebalanceSetupCapabilities(Agent):
     """The set-up capabilities of the ``rebalance`` agent (a base of RebalancingAgent)."""
 
-    @capability("rebalance.configure", args=ConfigureArgs, result=RebalanceSettings)
+    @capability("rebalance.configure", args=ConfigureArgs, result=RebalanceSettings,
+                access=Access.portfolio(Role.MANAGER))
     async def configure(self, ctx: RequestCtx, args: ConfigureArgs) -> RebalanceSettings:
         """Store a portfolio's rebalancing settings (replacing any) after checking every id they name."""
         from app.db.repositories import PolicyRepository
@@ -188,11 +189,12 @@ class RebalanceSetupCapabilities(Agent):
             else:
                 await PolicyRepository(session).get(wanted)
             await _known_symbols(session, [*settings.substitutes, *settings.substitutes.values()], "substitutes")
-            await RebalanceConfigRepository(session).put_settings(settings)
+            await RebalanceConfigRepository(session).put_settings(settings, updated_by=ctx.user_id)
         log.info("rebalance.settings.stored", target_source=settings.target_source.value, target=wanted)
         return settings
 
-    @capability("rebalance.settings", args=PortfolioArgs, result=RebalanceSettings)
+    @capability("rebalance.settings", args=PortfolioArgs, result=RebalanceSettings,
+                access=Access.portfolio(Role.VIEWER))
     async def settings(self, ctx: RequestCtx, args: PortfolioArgs) -> RebalanceSettings:
         """A portfolio's rebalancing settings (refused when the portfolio is unknown or has none)."""
         from app.db.repositories.rebalance_config import RebalanceConfigRepository
@@ -208,7 +210,8 @@ class RebalanceSetupCapabilities(Agent):
         return Approvers(portfolio_id=portfolio_id,
                          approvers=tuple(Approver(user_id=u, role=r) for u, r in sorted(roles.items())))
 
-    @capability("rebalance.set_approver", args=SetApproverArgs, result=Approvers)
+    @capability("rebalance.set_approver", args=SetApproverArgs, result=Approvers,
+                access=Access.portfolio(Role.OWNER, or_admin=True))
     async def set_approver(self, ctx: RequestCtx, args: SetApproverArgs) -> Approvers:
         """Give a user a role on a portfolio (replaces the user's role there; a new user id becomes a user);
         returns every role on the portfolio."""
@@ -223,14 +226,15 @@ class RebalanceSetupCapabilities(Agent):
         log.info("rebalance.approver.set", user=args.user_id, role=args.role.value)
         return result
 
-    @capability("rebalance.approvers", args=PortfolioArgs, result=Approvers)
+    @capability("rebalance.approvers", args=PortfolioArgs, result=Approvers, access=Access.portfolio(Role.VIEWER))
     async def approvers(self, ctx: RequestCtx, args: PortfolioArgs) -> Approvers:
         """Everyone holding a role on a portfolio (viewer, manager, approver, owner), sorted by user."""
         async with self.session_factory() as session, session.begin():
             await _portfolio(session, args.portfolio_id)
             return await self._approvers(session, args.portfolio_id)
 
-    @capability("rebalance.set_restricted", args=SetRestrictedArgs, result=RestrictedList)
+    @capability("rebalance.set_restricted", args=SetRestrictedArgs, result=RestrictedList,
+                access=Access.portfolio(Role.MANAGER))
     async def set_restricted(self, ctx: RequestCtx, args: SetRestrictedArgs) -> RestrictedList:
         """Add ``symbols`` (symbol -> reason) to a portfolio's restricted symbols (never bought), or with
         ``replace`` make the list exactly ``symbols``. One transaction: a refused symbol changes nothing."""
@@ -246,7 +250,8 @@ class RebalanceSetupCapabilities(Agent):
         log.info("rebalance.restricted.set", n_symbols=len(stored))
         return RestrictedList(portfolio_id=args.portfolio_id, symbols=stored)
 
-    @capability("rebalance.restricted", args=PortfolioArgs, result=RestrictedList)
+    @capability("rebalance.restricted", args=PortfolioArgs, result=RestrictedList,
+                access=Access.portfolio(Role.VIEWER))
     async def restricted(self, ctx: RequestCtx, args: PortfolioArgs) -> RestrictedList:
         """A portfolio's restricted symbols and why."""
         from app.db.repositories.rebalance_config import RebalanceConfigRepository
@@ -256,7 +261,8 @@ class RebalanceSetupCapabilities(Agent):
             stored = await RebalanceConfigRepository(session).restricted_reasons(args.portfolio_id)
         return RestrictedList(portfolio_id=args.portfolio_id, symbols=stored)
 
-    @capability("rebalance.set_model", args=SetModelArgs, needs_pack=True, result=ModelPortfolio)
+    @capability("rebalance.set_model", args=SetModelArgs, needs_pack=True, result=ModelPortfolio,
+                access=Access.model(Role.MANAGER))
     async def set_model(self, ctx: RequestCtx, args: SetModelArgs) -> ModelPortfolio:
         """Store a model portfolio's target weights, made on the context's pack (every symbol must be priced
         there); an optimizer-made target cannot be overwritten."""
@@ -279,12 +285,12 @@ class RebalanceSetupCapabilities(Agent):
             if unpriced:
                 raise RebalanceConfigError(f"model portfolio {model.id!r}: pricing pack {model.pricing_pack_id!r} "
                                            f"has no as-of price for {', '.join(unpriced)}")
-            await models.save(model)
+            await models.save(model, created_by=ctx.user_id)
             stored = await models.get(model.id)
         log.info("rebalance.model.stored", model_portfolio_id=model.id, n_symbols=len(model.weights))
         return stored
 
-    @capability("rebalance.model", args=ModelArgs, result=ModelPortfolio)
+    @capability("rebalance.model", args=ModelArgs, result=ModelPortfolio, access=Access.model(Role.VIEWER))
     async def model(self, ctx: RequestCtx, args: ModelArgs) -> ModelPortfolio:
         """A model portfolio: its weights (fractions of 1) and the pack they were made on."""
         from app.db.repositories.model_portfolios import ModelPortfolioRepository
@@ -292,7 +298,7 @@ class RebalanceSetupCapabilities(Agent):
         async with self.session_factory() as session, session.begin():
             return await ModelPortfolioRepository(session).get(args.model_portfolio_id)
 
-    @capability("rebalance.set_lots", args=SetLotsArgs, result=Lots)
+    @capability("rebalance.set_lots", args=SetLotsArgs, result=Lots, access=Access.portfolio(Role.MANAGER))
     async def set_lots(self, ctx: RequestCtx, args: SetLotsArgs) -> Lots:
         """Replace a portfolio's tax lots; lots that do not add up to the held shares are reported in warnings
         (the planner gives untracked shares a zero-gain lot and caps sales at the position)."""
@@ -313,7 +319,7 @@ class RebalanceSetupCapabilities(Agent):
         log.info("rebalance.lots.stored", n_lots=len(lots))
         return Lots(portfolio_id=args.portfolio_id, lots=lots, warnings=_lot_warnings(portfolio, lots))
 
-    @capability("rebalance.lots", args=PortfolioArgs, result=Lots)
+    @capability("rebalance.lots", args=PortfolioArgs, result=Lots, access=Access.portfolio(Role.VIEWER))
     async def lots(self, ctx: RequestCtx, args: PortfolioArgs) -> Lots:
         """A portfolio's tax lots, by symbol, with warnings where they do not add up to the held shares."""
         from app.db.repositories.ledger import LedgerRepository

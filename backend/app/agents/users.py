@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
+from app.domain.identity import Access
 from app.domain.lifecycle import UserContact
 
 log = structlog.get_logger()
@@ -31,7 +32,7 @@ class UserList(BaseModel):
 class UserAgent(Agent):
     name = "users"
 
-    @capability("users.set", args=SetUserArgs, result=UserContact)
+    @capability("users.set", args=SetUserArgs, result=UserContact, access=Access.admin_only(self_arg="user_id"))
     async def set(self, ctx: RequestCtx, args: SetUserArgs) -> UserContact:
         """Store (or clear) a user's e-mail address; creates the user when new."""
         from app.db.repositories.users import UserRepository
@@ -41,7 +42,7 @@ class UserAgent(Agent):
         log.info("users.email.set", user=args.user_id, has_email=contact.email is not None)
         return contact
 
-    @capability("users.list", args=CapabilityArgs, result=UserList)
+    @capability("users.list", args=CapabilityArgs, result=UserList, access=Access.admin_only())
     async def list_users(self, ctx: RequestCtx, args: CapabilityArgs) -> UserList:
         """Every known user and the address their notifications go to."""
         from app.db.repositories.users import UserRepository

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,10 +70,14 @@ class Principal:
 class Access:
     """What a capability needs from its caller (see :func:`app.agents.base.capability`).
 
-    * ``role``: the portfolio role needed, on the portfolio named by the argument ``on`` (``portfolio_id`` by
-      default; a tuple of ids needs the role on each) or, with ``by_proposal``, on the portfolio of the
-      proposal named by ``on`` (``proposal_id``). An argument left None names no portfolio: no role is needed
-      and the capability itself limits what it returns to the caller's portfolios.
+    * ``role``: the portfolio role needed, on the portfolios the argument ``on`` names, read as ``via`` says:
+      ``"portfolio"`` (the argument is a portfolio id, or a tuple of them: the role is needed on each),
+      ``"proposal"`` (a proposal id or prefix: its portfolio) or ``"model"`` (a model portfolio id: every
+      portfolio whose rebalancing settings use that model). An argument left None, or a model no portfolio
+      uses, names no portfolio: no role is needed, and a capability that lists things limits what it returns
+      to the caller's portfolios.
+    * ``read_unless``: a boolean argument; when it is False the call only reads, and ``viewer`` is enough
+      (``optimizer.propose_trades`` with ``persist=False``).
     * ``admin``: an admin may call it (alone: only an admin; with ``role``: an admin or a holder of ``role``).
     * ``self_arg``: the argument naming a user; that user may call it about themself.
     * ``record_refusal``: a refused call on a proposal is recorded against the proposal (decisions).
@@ -85,20 +89,33 @@ class Access:
     role: Role | None = None
     admin: bool = False
     on: str = "portfolio_id"
-    by_proposal: bool = False
+    via: Literal["portfolio", "proposal", "model"] = "portfolio"
     self_arg: str | None = None
     record_refusal: bool = False
+    read_unless: str | None = None
     owner_of: str | None = None
 
     @classmethod
-    def portfolio(cls, role: Role, *, on: str = "portfolio_id", or_admin: bool = False) -> Access:
-        """``role`` on the portfolio named by argument ``on`` (an admin too, with ``or_admin``)."""
-        return cls(role=role, on=on, admin=or_admin)
+    def portfolio(cls, role: Role, *, on: str = "portfolio_id", or_admin: bool = False,
+                  read_unless: str | None = None) -> Access:
+        """``role`` on the portfolio(s) named by argument ``on`` (an admin too, with ``or_admin``)."""
+        return cls(role=role, on=on, admin=or_admin, read_unless=read_unless)
 
     @classmethod
     def proposal(cls, role: Role, *, record_refusal: bool = False) -> Access:
         """``role`` on the portfolio of the proposal named by ``proposal_id``."""
-        return cls(role=role, on="proposal_id", by_proposal=True, record_refusal=record_refusal)
+        return cls(role=role, on="proposal_id", via="proposal", record_refusal=record_refusal)
+
+    @classmethod
+    def model(cls, role: Role) -> Access:
+        """``role`` on every portfolio whose settings use the model portfolio named by ``model_portfolio_id``."""
+        return cls(role=role, on="model_portfolio_id", via="model")
+
+    def needed(self, args: Any) -> Role | None:
+        """The role this call needs given its arguments (viewer when ``read_unless`` names a False argument)."""
+        if self.role is not None and self.read_unless and getattr(args, self.read_unless, True) is False:
+            return Role.VIEWER
+        return self.role
 
     @classmethod
     def resource(cls, role: Role, kind: str, *, on: str) -> Access:
@@ -119,8 +136,10 @@ class Access:
         """One phrase for docs and errors, e.g. ``'approver on the proposal's portfolio'``."""
         if self.role is None:
             return "admin" if self.admin else "any signed-in user"
-        where = ("the proposal's portfolio" if self.by_proposal else f"the {self.owner_of}'s portfolio"
-                 if self.owner_of else f"the portfolio {self.on!r} names")
+        where = {"proposal": "the proposal's portfolio", "model": "every portfolio using the model"}.get(
+            self.via, f"the portfolio {self.on!r} names")
+        if self.owner_of:
+            where = f"the {self.owner_of}'s portfolio"
         return f"{self.role.value} on {where}" + (" or admin" if self.admin else "")
 
 

@@ -117,9 +117,11 @@ async def _portfolios(session: AsyncSession, access: Access, args: BaseModel) ->
     named = _named(getattr(args, access.on, None))
     if access.owner_of is not None:
         return tuple([await _resource_portfolio(session, access.owner_of, r) for r in named])
-    if not access.by_proposal:
-        return named
-    return tuple([await IdentityRepository(session).proposal_portfolio(p) for p in named])
+    if access.via == "proposal":
+        return tuple([await IdentityRepository(session).proposal_portfolio(p) for p in named])
+    if access.via == "model":
+        return tuple(sorted({p for m in named for p in await IdentityRepository(session).model_users(m)}))
+    return named
 
 
 async def _resource_portfolio(session: AsyncSession, kind: str, identifier: str) -> str:
@@ -148,13 +150,14 @@ async def check_access(session_factory: async_sessionmaker[AsyncSession], capabi
                 return
             if access.self_arg and getattr(args, access.self_arg, None) == user_id:
                 return
-            if access.role is None:
+            needed = access.needed(args)
+            if needed is None:
                 if access.admin:
                     raise PermissionDeniedError(user_id, "admin")
                 return
             try:
                 for portfolio_id in await _portfolios(session, access, args):
-                    await require_role(session, user_id, portfolio_id, access.role)
+                    await require_role(session, user_id, portfolio_id, needed)
             except PermissionDeniedError as exc:
                 refused = exc
         if refused is not None and access.record_refusal:

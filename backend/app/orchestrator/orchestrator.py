@@ -14,8 +14,9 @@
    arguments name (or on the portfolio of the proposal they name), or be an admin where the capability
    allows admins, else :class:`~app.core.errors.PermissionDeniedError`. The interfaces (CLI, REST, gRPC)
    always put an authenticated user in the context. ``ctx.user_id is None`` is a trusted in-process library
-   call (golden harness, notebooks, tests calling the orchestrator directly): nothing is checked and the
-   call's log lines say ``access="trusted"``;
+   call (golden harness, notebooks, tests calling the orchestrator directly): nothing is checked, and the
+   call's ``orchestrator.call.started`` line says ``access="trusted"`` (``"checked"`` otherwise; every line of
+   the call carries ``user``);
 5. for ``needs_pack`` capabilities, checks the pack before any work: missing in the context →
    :class:`~app.core.errors.PricingPackError`, unknown → :class:`~app.core.errors.UnknownPricingPackError`,
    not sealed (with ``require_sealed_pack``) or another as-of date → :class:`PricingPackError`;
@@ -129,8 +130,8 @@ class Orchestrator:
         raw_portfolio = args.get("portfolio_id")
         started = time.perf_counter()
         with ctx.bind(capability=name, portfolio_id=raw_portfolio if isinstance(raw_portfolio, str) else None,
-                      user=ctx.user_id, access="checked" if ctx.user_id is not None else "trusted"):
-            log.info("orchestrator.call.started")
+                      user=ctx.user_id):
+            log.info("orchestrator.call.started", access="checked" if ctx.user_id is not None else "trusted")
             try:
                 bound = self.registry.get(name)
                 parsed = validate_arguments(bound.spec, args)
@@ -166,7 +167,7 @@ class Orchestrator:
         timeout = asyncio.timeout(remaining)
         try:
             async with timeout:
-                if ctx.user_id is not None and spec.access is not None:
+                if ctx.user_id is not None:
                     await self._check_access(spec, ctx, args)
                 if spec.needs_pack:
                     ctx = await self._check_pack(spec.name, ctx)

@@ -4,14 +4,13 @@ allocations in percent and the approval rules. The trades come from the one trad
 """
 
 from app.rebalancing.allocation import CASH, allocation_pct
-from app.rebalancing.approvals import authorise, check_transition, initial_status
+from app.rebalancing.approvals import check_transition, initial_status
 from app.rebalancing.calendar import due_session, is_session, next_session, scheduled_date
 from app.rebalancing.triggers import check_triggers
 
 __all__ = [
     "CASH",
     "allocation_pct",
-    "authorise",
     "check_transition",
     "check_triggers",
     "due_session",

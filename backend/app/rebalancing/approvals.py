@@ -9,17 +9,16 @@
                      └─> superseded (a newer proposal for the same portfolio and pack)
 
 A new proposal starts ``proposed`` and moves on to ``pending_approval`` at once when its total trade value
-exceeds the account's approval threshold. Approve, reject and execute need the owner or an approver role on
-the portfolio. ``rejected``, ``executed``, ``expired`` and ``superseded`` are final.
+exceeds the account's approval threshold. Approve, reject and execute need the approver (or owner) role on
+the portfolio, checked by the orchestrator before the call (:mod:`app.orchestrator.identity`). ``rejected``,
+``executed``, ``expired`` and ``superseded`` are final.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 
-from app.core.errors import PermissionDeniedError, ProposalStateError
-from app.domain.identity import Role
+from app.core.errors import ProposalStateError
 from app.domain.rebalancing import ProposalStatus
 
 S = ProposalStatus
@@ -60,15 +59,3 @@ def check_transition(proposal_id: str, current: ProposalStatus, wanted: Proposal
     """ProposalStateError unless ``current → wanted`` is allowed."""
     if wanted not in ALLOWED[current]:
         raise ProposalStateError(proposal_id, current.value, wanted.value)
-
-
-def authorise(
-    *, user: str | None, action: str, proposal_id: str, portfolio_id: str, roles: Mapping[str, Role]
-) -> Role:
-    """The user's deciding role (approver or owner); PermissionDeniedError when the user holds none on the
-    portfolio."""
-    role = roles.get(user or "")
-    if role is None or not role.includes(Role.APPROVER):
-        raise PermissionDeniedError(user or "(anonymous)", Role.APPROVER.value, portfolio_id,
-                                    detail=f"to {action} proposal {proposal_id[:12]}")
-    return role

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import UnknownProposalError
 from app.core.tokens import new_token
-from app.db.models import ApiTokenRow, PortfolioRoleRow, RebalanceProposalRow, UserRow, utcnow
+from app.db.models import (
+    ApiTokenRow,
+    PortfolioRoleRow,
+    RebalanceProposalRow,
+    RebalanceSettingsRow,
+    UserRow,
+    utcnow,
+)
 from app.db.repositories.packs import aware_utc as aware
 from app.domain.identity import IssuedToken, Role, RoleGrant, TokenInfo, UserInfo
 
@@ -127,6 +134,11 @@ class IdentityRepository:
         if portfolio is None:
             raise UnknownProposalError(proposal_id, hint="list proposals with `dawsos proposals list`")
         return portfolio
+
+    async def model_users(self, model_portfolio_id: str) -> builtins.list[str]:
+        """Ids of the portfolios whose rebalancing settings use the model portfolio, sorted."""
+        rows = await self.session.execute(select(RebalanceSettingsRow.portfolio_id, RebalanceSettingsRow.config))
+        return sorted(p for p, config in rows if (config or {}).get("model_portfolio_id") == model_portfolio_id)
 
     # ---- roles --------------------------------------------------------------------------------------------
     async def role(self, portfolio_id: str, user_id: str) -> Role | None:

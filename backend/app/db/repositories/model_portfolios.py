@@ -18,12 +18,14 @@ class ModelPortfolioRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def save(self, model: ModelPortfolio) -> None:
-        """Insert or replace the model's weights (one row per symbol)."""
+    async def save(self, model: ModelPortfolio, *, created_by: str | None = None) -> None:
+        """Insert or replace the model's weights (one row per symbol); ``created_by``: who made the model (kept
+        when its weights are replaced; None for a trusted in-process call)."""
         row = await self.session.get(ModelPortfolioRow, model.id)
         if row is None:
             self.session.add(ModelPortfolioRow(id=model.id, name=model.name, pricing_pack_id=model.pricing_pack_id,
-                                               source=model.source.value, created_at=utcnow()))
+                                               source=model.source.value, created_at=utcnow(),
+                                               created_by=created_by))
         else:
             row.name, row.pricing_pack_id, row.source = model.name, model.pricing_pack_id, model.source.value
         await self.session.flush()

@@ -73,8 +73,9 @@ class ProposalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def save(self, proposal: ProposalRecord, request_id: str) -> bool:
-        """Store the proposal once (status ``proposed``) and record ``request_id`` beside it.
+    async def save(self, proposal: ProposalRecord, request_id: str, user_id: str | None = None) -> bool:
+        """Store the proposal once (status ``proposed``) and record ``request_id`` (and who asked, ``user_id``;
+        None for a trusted in-process call) beside it.
 
         Idempotent: saving the same proposal again keeps the one row and adds the request (the same request
         twice is recorded once). Returns True when the proposal row is new. Raises ProposalConflictError when
@@ -97,7 +98,7 @@ class ProposalRepository:
             raise ProposalConflictError(proposal.proposal_id)
         await self.session.execute(
             _insert(self.session, ProposalRequestRow).values(
-                proposal_id=proposal.proposal_id, request_id=request_id, created_at=now))
+                proposal_id=proposal.proposal_id, request_id=request_id, created_at=now, user_id=user_id))
         return created
 
     async def get_body(self, proposal_id: str) -> dict[str, Any]:
@@ -158,6 +159,12 @@ class ProposalRepository:
     async def request_ids(self, proposal_id: str) -> builtins.list[str]:
         """Every request recorded for a proposal, in the order they came."""
         stmt = (select(ProposalRequestRow.request_id).where(ProposalRequestRow.proposal_id == proposal_id)
+                .order_by(ProposalRequestRow.id))
+        return list(await self.session.scalars(stmt))
+
+    async def requesters(self, proposal_id: str) -> builtins.list[str | None]:
+        """Who asked for the proposal, one entry per request in the order they came (None: a trusted call)."""
+        stmt = (select(ProposalRequestRow.user_id).where(ProposalRequestRow.proposal_id == proposal_id)
                 .order_by(ProposalRequestRow.id))
         return list(await self.session.scalars(stmt))
 

@@ -34,15 +34,15 @@ class RebalanceConfigRepository:
         return list(await self.session.scalars(select(RebalanceSettingsRow.portfolio_id).order_by(
             RebalanceSettingsRow.portfolio_id)))
 
-    async def put_settings(self, settings: RebalanceSettings) -> None:
+    async def put_settings(self, settings: RebalanceSettings, *, updated_by: str | None = None) -> None:
+        """Store the settings, recording who (``updated_by``; None for a trusted in-process call) and when."""
         config = settings.model_dump(mode="json", exclude={"portfolio_id", "approval_threshold"})
         row = await self.session.get(RebalanceSettingsRow, settings.portfolio_id)
         if row is None:
-            self.session.add(RebalanceSettingsRow(portfolio_id=settings.portfolio_id,
-                                                  approval_threshold=settings.approval_threshold, config=config,
-                                                  updated_at=utcnow()))
-        else:
-            row.approval_threshold, row.config, row.updated_at = settings.approval_threshold, config, utcnow()
+            row = RebalanceSettingsRow(portfolio_id=settings.portfolio_id)
+            self.session.add(row)
+        row.approval_threshold, row.config, row.updated_at = settings.approval_threshold, config, utcnow()
+        row.updated_by = updated_by
         await self.session.flush()
 
     async def restricted(self, portfolio_id: str) -> frozenset[str]:

@@ -23,8 +23,10 @@ class RebalanceRunRepository:
         self.session = session
 
     async def save_run(self, record: ProposalRecord, *, run_id: str, triggers: tuple[TriggerReason, ...],
-                       proposal_id: str | None, outcome: str, request_id: str | None) -> None:
-        """Store one run: the record's allocations and totals, its triggers and the proposal it made (if any)."""
+                       proposal_id: str | None, outcome: str, request_id: str | None,
+                       user_id: str | None = None) -> None:
+        """Store one run: the record's allocations and totals, its triggers, the proposal it made (if any) and who
+        asked (``user_id``; None for a trusted in-process call)."""
         realised = (record.body.get("account") or {}).get("realised") or record.body.get("realised") or {}
         self.session.add(RebalanceRunRow(
             run_id=run_id, portfolio_id=record.portfolio_id, proposal_id=proposal_id,
@@ -35,7 +37,8 @@ class RebalanceRunRepository:
             total_trade_value=record.total_trade_value, total_cost=record.total_cost,
             realised_short=Decimal(realised.get("short_term", "0")),
             realised_long=Decimal(realised.get("long_term", "0")),
-            estimated_tax=record.estimated_tax, outcome=outcome, request_id=request_id, created_at=utcnow()))
+            estimated_tax=record.estimated_tax, outcome=outcome, request_id=request_id, created_at=utcnow(),
+            user_id=user_id))
         await self.session.flush()
 
     async def history(self, portfolio_id: str) -> builtins.list[HistoryEntry]:
