@@ -45,6 +45,17 @@ async def grant(session, portfolio_id: str, user_id: str, role: Role) -> None:  
     await identity.grant(portfolio_id, user_id, role, granted_by="test")
 
 
+async def sign_in(session_factory, user_id: str, role: Role | None = None, portfolio_id: str = "P1") -> dict:  # noqa: ANN001
+    """The environment of a `dawsos` subprocess acting as ``user_id`` (``{"DAWSOS_TOKEN": <a new token>}``); the
+    user is made when new and given ``role`` on the portfolio when one is named."""
+    async with session_factory() as s, s.begin():
+        identity = IdentityRepository(s)
+        await identity.ensure_user(user_id)
+        if role is not None:
+            await identity.grant(portfolio_id, user_id, role, granted_by="test")
+        return {"DAWSOS_TOKEN": (await identity.issue_token(user_id, label="test")).token}
+
+
 async def deposit(session_factory, amount: D, on: date = date(2022, 12, 28)) -> None:  # noqa: ANN001
     async with session_factory() as s, s.begin():
         await s.execute(update(PortfolioRow).where(PortfolioRow.id == "P1").values(cash=PortfolioRow.cash + amount))

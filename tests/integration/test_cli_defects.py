@@ -15,7 +15,7 @@ from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
 from app.db.repositories.users import UserRepository
 from tests.conftest import row_counts
-from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, STRANGER, configure_p1
+from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, STRANGER, configure_p1, sign_in
 
 DAWSOS = str(Path(sys.executable).parent / "dawsos")
 
@@ -95,13 +95,14 @@ async def test_a_refused_approval_prints_one_line_and_logs_to_the_log_file(  # n
     proposal = (await build_orchestrator(seeded_session_factory).call(
         "rebalance.propose", RequestCtx(pricing_pack_id=PACK), portfolio_id="P1")).data
     log_file = tmp_path / "logs" / "dawsos.log"
-    refused = dawsos(seeded_database_url, "proposals", "approve", proposal.proposal_id[:12], "--user", STRANGER,
-                     log_file=log_file)
+    stranger = await sign_in(seeded_session_factory, STRANGER)  # signed in, holding no role on P1
+    refused = dawsos(seeded_database_url, "proposals", "approve", proposal.proposal_id[:12], log_file=log_file,
+                     **stranger)
     assert_one_line(refused, 3, "refused: ", STRANGER)
     events = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert any(e["event"] == "proposals.decision.refused" and e["user"] == STRANGER for e in events)
     verbose = dawsos(seeded_database_url, "--verbose", "proposals", "approve", proposal.proposal_id[:12],
-                     "--user", STRANGER, log_file=log_file)
+                     log_file=log_file, **stranger)
     assert verbose.returncode == 3 and "proposals.decision.refused" in verbose.stderr
 
 

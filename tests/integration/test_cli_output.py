@@ -63,6 +63,7 @@ def url(tmp_path_factory: pytest.TempPathFactory, seeded_sqlite_template: Path) 
     dawsos(url, "rebalancing", "model", "set", "M_P1", "--file", str(folder / "weights.json"))
     dawsos(url, "rebalancing", "settings", "set", "P1", "--file", str(folder / "settings.json"))
     dawsos(url, "rebalancing", "lots", "set", "P1", "--file", str(folder / "lots.json"))
+    dawsos(url, "users", "create", "alice")
     dawsos(url, "rebalancing", "approvers", "set", "P1", "alice", "--role", "owner")
     dawsos(url, "rebalancing", "propose", "P1")
     return url

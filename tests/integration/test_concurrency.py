@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app.db.repositories.identity import IdentityRepository
 from tests.conftest import row_counts
 from tests.integration.rebalancing_setup import configure_p1
 
@@ -56,6 +57,9 @@ async def test_eight_concurrent_setup_writers_all_succeed(seeded_database_url, s
     before = await row_counts(seeded_session_factory)
     for round_no in range(ROUNDS):
         users = [f"user{round_no}{i}@example.com" for i in range(WRITERS)]
+        async with seeded_session_factory() as s, s.begin():  # a role is granted to an existing user
+            for user in users:
+                await IdentityRepository(s).create_user(user)
         results = _start_together(seeded_database_url, [
             ["rebalancing", "approvers", "set", "P1", user, "--role", "approver", "--json"] for user in users
         ])

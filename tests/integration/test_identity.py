@@ -136,7 +136,7 @@ async def test_grant_replaces_and_revoke_removes_a_role(seeded_session_factory) 
         await repo.grant("P1", "u", Role.VIEWER, granted_by="local")
         grant = await repo.grant("P1", "u", Role.APPROVER, granted_by="local")
         assert (grant.role, grant.granted_by) == (Role.APPROVER, "local")
-        assert await repo.holders("P1") == {"u": Role.APPROVER}
+        assert await repo.holders("P1") == {"u": Role.APPROVER, LOCAL_USER: Role.OWNER}  # local: `dawsos seed`
         assert await repo.portfolios_of("u", Role.MANAGER) == {"P1"}
         assert await repo.revoke_role("P1", "u") is Role.APPROVER
-        assert await repo.revoke_role("P1", "u") is None and await repo.holders("P1") == {}
+        assert await repo.revoke_role("P1", "u") is None and await repo.holders("P1") == {LOCAL_USER: Role.OWNER}

@@ -21,7 +21,7 @@ from app.db.repositories.ledger import LedgerRepository
 from app.db.repositories.rebalance_config import RebalanceConfigRepository
 from app.domain.rebalancing import RebalanceSettings, TaxLot
 from tests.conftest import row_counts
-from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, configure_p1
+from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, configure_p1, sign_in
 
 DAWSOS = str(Path(sys.executable).parent / "dawsos")
 P1_LOTS = [TaxLot(lot_id="P1-AAPL-1", symbol="AAPL", quantity=D(100), cost_basis=D("80"), acquired=date(2019, 5, 1)),
@@ -30,13 +30,14 @@ P1_LOTS = [TaxLot(lot_id="P1-AAPL-1", symbol="AAPL", quantity=D(100), cost_basis
            TaxLot(lot_id="P1-JNJ-1", symbol="JNJ", quantity=D(150), cost_basis=D("150"), acquired=date(2018, 1, 2))]
 
 
-def dawsos(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "ERROR"}
+def dawsos(url: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """``dawsos ARGS`` on ``url``; ``extra`` adds environment variables (``DAWSOS_TOKEN`` signs in)."""
+    env = {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "ERROR", **extra}
     return subprocess.run([DAWSOS, *args], capture_output=True, text=True, env=env, timeout=300)
 
 
-def ok_json(url: str, *args: str) -> dict:
-    done = dawsos(url, *args, "--json")
+def ok_json(url: str, *args: str, **extra: str) -> dict:
+    done = dawsos(url, *args, "--json", **extra)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -69,11 +70,12 @@ async def test_history_lists_proposals_of_dawsos_rebalance(seeded_database_url) 
 async def test_three_forced_proposals_and_approvals_leave_one_approved(seeded_database_url,
                                                                        seeded_session_factory) -> None:  # noqa: ANN001
     await configure_p1(seeded_session_factory)
+    approver = await sign_in(seeded_session_factory, APPROVER)
     ids = []
     for _ in range(3):
         made = ok_json(seeded_database_url, "rebalancing", "propose", "P1", "--force")
         ids.append(made["proposal_id"])
-        approve = dawsos(seeded_database_url, "proposals", "approve", made["proposal_id"], "--user", APPROVER)
+        approve = dawsos(seeded_database_url, "proposals", "approve", made["proposal_id"], **approver)
         assert approve.returncode in (0, 3), approve.stderr  # 3: the same proposal again, already approved
     listed = ok_json(seeded_database_url, "proposals", "list", "--portfolio", "P1")["proposals"]
     approved = [p for p in listed if p["status"] == "approved"]
@@ -90,13 +92,15 @@ async def test_execute_round_trip(seeded_database_url, seeded_session_factory) -
     url = seeded_database_url
     async with seeded_session_factory() as s, s.begin():
         await LedgerRepository(s).replace_lots("P1", P1_LOTS)
+    owner = await sign_in(seeded_session_factory, OWNER)  # a user; the local identity makes them an owner
     assert dawsos(url, "rebalancing", "approvers", "set", "P1", OWNER, "--role", "owner").returncode == 0
     proposal = ok_json(url, "rebalance", "--portfolio", "P1", "--policy", "quality_focused")
     pid = proposal["proposal_id"]
-    refused = dawsos(url, "proposals", "execute", pid[:12], "--user", OWNER, "--as-proposed")
+    refused = dawsos(url, "proposals", "execute", pid[:12], "--user", OWNER, "--as-proposed", **owner)
     assert refused.returncode == 3 and "needs approval first" in refused.stderr
-    assert ok_json(url, "proposals", "approve", pid[:12], "--user", OWNER)["status"] == "approved"
-    done = ok_json(url, "proposals", "execute", pid[:12], "--user", OWNER, "--as-proposed")
+    assert ok_json(url, "proposals", "approve", pid[:12], "--user", OWNER, **owner)["status"] == "approved"
+    done = ok_json(url, "proposals", "execute", pid[:12], "--as-proposed", **owner)
+    assert {t["actor"] for t in done["proposal"]["transitions"][-2:]} == {OWNER}
     assert done["proposal"]["status"] == "executed" and len(done["proposal"]["fills"]) == len(proposal["trades"])
 
     holdings, cash, lots = await _state(seeded_session_factory)
@@ -133,13 +137,14 @@ async def test_round_trip_to_a_reached_model_target_proposes_no_trades(seeded_da
     settings = tmp_path / "settings.json"
     settings.write_text(json.dumps({"target_source": "model", "model_portfolio_id": "M_P1",
                                     "approval_threshold": "1000000"}))
+    owner = await sign_in(seeded_session_factory, OWNER)
     for args in (("rebalancing", "model", "set", "M_P1", "--file", str(weights)),
                  ("rebalancing", "settings", "set", "P1", "--file", str(settings)),
                  ("rebalancing", "approvers", "set", "P1", OWNER, "--role", "owner")):
         assert dawsos(url, *args).returncode == 0
     first = ok_json(url, "rebalancing", "propose", "P1", "--force")
     assert first["proposal"]["summary"]["n_trades"] > 0
-    ok_json(url, "proposals", "execute", first["proposal_id"][:12], "--user", OWNER, "--as-proposed")
+    ok_json(url, "proposals", "execute", first["proposal_id"][:12], "--as-proposed", **owner)
     holdings, cash, _ = await _state(seeded_session_factory)
     assert cash == D(first["proposal"]["summary"]["cash_after"])
     again = ok_json(url, "rebalancing", "propose", "P1", "--force")
@@ -159,9 +164,10 @@ async def test_bad_fills_files_are_refused_with_nothing_written(seeded_database_
                                                                 tmp_path: Path) -> None:  # noqa: ANN001
     url = seeded_database_url
     await configure_p1(seeded_session_factory)
+    approver = await sign_in(seeded_session_factory, APPROVER)
     made = ok_json(url, "rebalancing", "propose", "P1")
     pid = made["proposal_id"]
-    assert ok_json(url, "proposals", "approve", pid, "--user", APPROVER)["status"] == "approved"
+    assert ok_json(url, "proposals", "approve", pid, **approver)["status"] == "approved"
     sold = {t["symbol"]: t for t in made["plan"]["trades"] if t["action"] == "SELL"}
     bought = {t["symbol"]: t for t in made["plan"]["trades"] if t["action"] == "BUY"}
     sell, buy = next(iter(sold)), next(iter(bought))
@@ -181,7 +187,7 @@ async def test_bad_fills_files_are_refused_with_nothing_written(seeded_database_
     counts = await row_counts(seeded_session_factory)
     for name, (text, code, message) in cases.items():
         path = _fills(tmp_path, name, text)
-        done = dawsos(url, "proposals", "execute", pid[:12], "--user", APPROVER, "--fills", path)
+        done = dawsos(url, "proposals", "execute", pid[:12], "--fills", path, **approver)
         assert done.returncode == code, (name, done.stderr)
         assert done.stdout == "" and done.stderr.count("\n") == 1 and f"{path}: {message}" in done.stderr, done.stderr
     assert await row_counts(seeded_session_factory) == counts
@@ -192,7 +198,7 @@ async def test_bad_fills_files_are_refused_with_nothing_written(seeded_database_
     holdings, cash, _ = await _state(seeded_session_factory)
     price = D(sold[sell]["price"])
     path = _fills(tmp_path, "partial.csv", f"symbol,shares,price,date,fees\n{sell},-10,{price},2022-12-29,5.00\n")
-    done = ok_json(url, "proposals", "execute", pid[:12], "--user", APPROVER, "--fills", path)
+    done = ok_json(url, "proposals", "execute", pid[:12], "--fills", path, **approver)
     (fill,) = done["proposal"]["fills"]
     assert (fill["line"], D(fill["shares"]), D(fill["proposed_shares"])) == (2, D(10), D(sold[sell]["quantity"]))
     after, cash_after, _ = await _state(seeded_session_factory)

@@ -13,13 +13,13 @@ import pytest
 
 from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
-from tests.integration.rebalancing_setup import APPROVER, PACK, STRANGER, configure_p1
+from tests.integration.rebalancing_setup import APPROVER, PACK, STRANGER, configure_p1, sign_in
 
 DAWSOS = str(Path(sys.executable).parent / "dawsos")
 
 
-def dawsos(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "ERROR"}
+def dawsos(url: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "ERROR", **extra}
     return subprocess.run([DAWSOS, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -35,16 +35,19 @@ async def test_proposals_cli(seeded_database_url, seeded_session_factory) -> Non
     doc = json.loads(listed.stdout)
     assert [(p["proposal_id"], p["status"]) for p in doc["proposals"]] == [(pid, "pending_approval")]
 
-    refused = dawsos(seeded_database_url, "proposals", "approve", pid[:12], "--user", STRANGER)
+    stranger, approver = (await sign_in(seeded_session_factory, STRANGER),  # signed in, no role on P1
+                          await sign_in(seeded_session_factory, APPROVER))
+    refused = dawsos(seeded_database_url, "proposals", "approve", pid[:12], **stranger)
     assert refused.returncode == 3 and refused.stdout == ""
     assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("refused: ") and STRANGER in refused.stderr
 
-    approved = dawsos(seeded_database_url, "proposals", "approve", pid[:12], "--user", APPROVER, "--json")
+    approved = dawsos(seeded_database_url, "proposals", "approve", pid[:12], "--json", **approver)
     assert approved.returncode == 0, approved.stderr
     body = json.loads(approved.stdout)
     assert body["status"] == "approved" and body["transitions"][-1]["actor"] == APPROVER
 
-    again = dawsos(seeded_database_url, "proposals", "reject", pid, "--user", APPROVER, "--reason", "too late")
+    again = dawsos(seeded_database_url, "proposals", "reject", pid, "--user", APPROVER, "--reason", "too late",
+                   **approver)
     assert again.returncode == 3 and "cannot become rejected" in again.stderr
 
     hist = dawsos(seeded_database_url, "history", "P1", "--json")

@@ -26,8 +26,8 @@ def write(path: Path, document: Any) -> Path:
     return path
 
 
-def ok_json(url: str, *args: str) -> Any:
-    done = dawsos(url, *args, "--json")
+def ok_json(url: str, *args: str, **extra: str) -> Any:
+    done = dawsos(url, *args, "--json", **extra)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -50,9 +50,15 @@ async def test_set_up_check_propose_and_approve_from_the_cli(seeded_database_url
     assert ok_json(url, "rebalancing", "settings", "show", "P1") == stored
     assert stored["model_portfolio_id"] == "M_CLI" and D(stored["tax_rates"]["short_term"]) == D("0.35")
 
+    refused = dawsos(url, "rebalancing", "approvers", "set", "P1", OWNER, "--role", "owner")
+    assert refused.returncode == 3 and refused.stderr == f"refused: unknown user '{OWNER}'; create it first: " \
+                                                         f"dawsos users create {OWNER}\n"
+    approver = ok_json(url, "users", "create", APPROVER)["token"]["token"]  # printed once, used below
+    ok_json(url, "users", "create", OWNER)
     assert dawsos(url, "rebalancing", "approvers", "set", "P1", OWNER, "--role", "owner").returncode == 0
     roles = ok_json(url, "rebalancing", "approvers", "set", "P1", APPROVER, "--role", "approver")
-    assert roles["approvers"] == [{"user_id": OWNER, "role": "owner"}, {"user_id": APPROVER, "role": "approver"}]
+    assert roles["approvers"] == [{"user_id": OWNER, "role": "owner"}, {"user_id": APPROVER, "role": "approver"},
+                                  {"user_id": "local", "role": "owner"}]  # the local identity: `dawsos seed`'s
     restricted = ok_json(url, "rebalancing", "restricted", "set", "P1", "--symbol", "AMD", "--reason", "compliance")
     assert restricted["symbols"] == {"AMD": "compliance"}
     lots = write(tmp_path / "lots.json", {"lots": [
@@ -67,7 +73,7 @@ async def test_set_up_check_propose_and_approve_from_the_cli(seeded_database_url
     assert proposed["status"] == "pending_approval" and proposed["notifications"] == 2
     assert proposed["plan"]["target_id"] == "M_CLI" and "AMD" not in proposed["plan"]["after_pct"]
 
-    approved = ok_json(url, "proposals", "approve", proposed["proposal_id"][:12], "--user", APPROVER)
+    approved = ok_json(url, "proposals", "approve", proposed["proposal_id"][:12], DAWSOS_TOKEN=approver)
     assert approved["status"] == "approved" and approved["transitions"][-1]["actor"] == APPROVER
     table = dawsos(url, "rebalancing", "scheduled", "--pack", PACK)
     assert table.returncode == 0 and "P1:" in table.stdout, table.stderr

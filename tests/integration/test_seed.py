@@ -39,10 +39,14 @@ EXPECTED_COUNTS = {
                       "proposal_transitions", "approval_refusals", "notification_outbox")},
     # 0004_one_proposal_lifecycle: nor these
     "proposal_fills": 0,
-    # 0005_identity: the command line's built-in identity `local` (made by the migration), no token yet
+    # 0005_identity: the command line's built-in identity `local` (made by the migration) owns both portfolios
     "users": 1,
     "api_tokens": 0,
-    "portfolio_roles": 0,
+    "portfolio_roles": 2,
+    # 0006_service: seeding writes none of seed 003's tables
+    **{t: 0 for t in ("optimization_requests", "optimization_results", "efficient_frontier_requests",
+                      "efficient_frontier_results", "rebalance_requests", "rebalance_results",
+                      "portfolio_optimizations", "efficient_frontiers", "rebalance_plans")},
 }
 
 

@@ -22,7 +22,7 @@ import structlog
 from app.agents.proposal_records import DEFAULT_APPROVAL_THRESHOLD
 from app.core.context import RequestCtx
 from app.core.errors import ProposalStateError
-from app.domain.identity import Role
+from app.domain.identity import LOCAL_USER, Role
 from app.domain.lifecycle import ProposalRecord, StoredProposal, TransitionRecord
 from app.domain.rebalancing import ProposalStatus
 from app.notifications.render import Message, NotificationKind, render
@@ -129,23 +129,31 @@ async def queue_notification(session: AsyncSession, proposal: StoredProposal, us
         recipient=user, subject=message.subject, body=message.body, kind=kind.value, about_status=about.value)
 
 
+async def recipients(session: AsyncSession, portfolio_id: str, roles: set[Role]) -> list[str]:
+    """The users holding one of ``roles`` on the portfolio, sorted. The command line's built-in identity
+    ``local`` is one only once it has an e-mail address (it is the person at this machine's shell, not a
+    mailbox: without an address, every proposal would leave an undeliverable message)."""
+    from app.db.repositories.identity import IdentityRepository
+    from app.db.repositories.users import UserRepository
+
+    holders = await IdentityRepository(session).holders(portfolio_id)
+    users = sorted(u for u, r in holders.items() if r in roles)
+    if LOCAL_USER in users and await UserRepository(session).email(LOCAL_USER) is None:
+        users.remove(LOCAL_USER)
+    return users
+
+
 async def notify_status(session: AsyncSession, proposal: StoredProposal) -> int:
     """Tell the owners (and, when it waits for approval, the approvers) the proposal's status."""
-    from app.db.repositories.identity import IdentityRepository
-
-    roles = await IdentityRepository(session).holders(proposal.portfolio_id)
     wanted = {Role.OWNER} | ({Role.APPROVER} if proposal.status is ProposalStatus.PENDING_APPROVAL else set())
-    users = sorted(u for u, r in roles.items() if r in wanted)
+    users = await recipients(session, proposal.portfolio_id, wanted)
     return sum([await queue_notification(session, proposal, u, NotificationKind.STATUS, proposal.status)
                 for u in users])
 
 
 async def notify_decided(session: AsyncSession, proposal: StoredProposal, about: ProposalStatus) -> int:
     """Tell the owners that the proposal became ``about`` (approved, rejected, executed), by whom."""
-    from app.db.repositories.identity import IdentityRepository
-
-    roles = await IdentityRepository(session).holders(proposal.portfolio_id)
-    owners = sorted(u for u, r in roles.items() if r is Role.OWNER)
+    owners = await recipients(session, proposal.portfolio_id, {Role.OWNER})
     return sum([await queue_notification(session, proposal, u, NotificationKind.DECIDED, about) for u in owners])
 
 

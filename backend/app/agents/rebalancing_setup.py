@@ -5,7 +5,7 @@ Capabilities of the :class:`~app.agents.rebalancing.RebalancingAgent` (it inheri
 checked before anything is written, so a refused or failed call leaves the database unchanged.
 
 * ``rebalance.configure`` / ``rebalance.settings`` — store / read a portfolio's RebalanceSettings;
-* ``rebalance.set_approver`` / ``rebalance.approvers`` — who owns, or may approve, a portfolio's proposals;
+* ``rebalance.approvers`` — who holds which role on a portfolio (roles are granted with ``users.grant``);
 * ``rebalance.set_restricted`` / ``rebalance.restricted`` — symbols that may not be bought (adds to the list;
   ``replace=True`` replaces it);
 * ``rebalance.set_model`` / ``rebalance.model`` — a model portfolio's target weights on the context's pack;
@@ -63,12 +63,6 @@ class ConfigureArgs(RebalanceSettings):
     """Every :class:`RebalanceSettings` field (omitted ones take their defaults); unknown fields are refused."""
 
     portfolio_id: PortfolioId
-
-
-class SetApproverArgs(CapabilityArgs):
-    portfolio_id: PortfolioId
-    user_id: str = Field(min_length=1, max_length=64, description="the user as given to --user (e.g. an e-mail)")
-    role: Role = Field(description="viewer | manager | approver | owner (owners are notified of every proposal)")
 
 
 class SetRestrictedArgs(CapabilityArgs):
@@ -209,22 +203,6 @@ class RebalanceSetupCapabilities(Agent):
         roles = await IdentityRepository(session).holders(portfolio_id)
         return Approvers(portfolio_id=portfolio_id,
                          approvers=tuple(Approver(user_id=u, role=r) for u, r in sorted(roles.items())))
-
-    @capability("rebalance.set_approver", args=SetApproverArgs, result=Approvers,
-                access=Access.portfolio(Role.OWNER, or_admin=True))
-    async def set_approver(self, ctx: RequestCtx, args: SetApproverArgs) -> Approvers:
-        """Give a user a role on a portfolio (replaces the user's role there; a new user id becomes a user);
-        returns every role on the portfolio."""
-        from app.db.repositories.identity import IdentityRepository
-
-        async with self.session_factory() as session, session.begin():
-            await _portfolio(session, args.portfolio_id)
-            repo = IdentityRepository(session)
-            await repo.ensure_user(args.user_id)
-            await repo.grant(args.portfolio_id, args.user_id, args.role, granted_by=ctx.user_id)
-            result = await self._approvers(session, args.portfolio_id)
-        log.info("rebalance.approver.set", user=args.user_id, role=args.role.value)
-        return result
 
     @capability("rebalance.approvers", args=PortfolioArgs, result=Approvers, access=Access.portfolio(Role.VIEWER))
     async def approvers(self, ctx: RequestCtx, args: PortfolioArgs) -> Approvers:

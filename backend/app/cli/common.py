@@ -1,6 +1,11 @@
 """Shared pieces of every `dawsos` command: running a command body, errors to exit codes, settings, the
 capability call, JSON output and the common options. Command modules import from here, never from each other.
 
+Identity: every command acts as one user — the owner of the API token in ``DAWSOS_TOKEN`` when it is set (a
+malformed, unknown or revoked token: one line, exit 2), else the built-in local identity ``local`` (an admin
+that ``dawsos seed`` and migration 0005 make the owner of every seeded portfolio). The orchestrator checks that
+user's roles for each call (refused: exit 3).
+
 Contract (DESIGN.md): ``--json`` prints exactly one JSON document on stdout; without it, readable tables.
 Exit codes: 0 success, 1 a partial batch or delivery failure, 2 bad usage or invalid input, 3 a domain
 refusal, 4 a solver failure. Errors are one clear line on stderr; never a traceback.
@@ -82,16 +87,38 @@ def emit(result: Any, json_out: bool, render: Callable[[Any], None]) -> None:
         render(result)
 
 
-def call_capability(capability: str, user: str | None = None, *, pack: str | None = None, **args: Any) -> Any:
-    """One orchestrator call of ``capability`` as ``user``; a capability that needs a pricing pack runs on
-    ``pack`` (default: the newest sealed pack). Returns the envelope's data; our errors exit with their code
-    and one line on stderr."""
+TOKEN_ENV = "DAWSOS_TOKEN"
+
+
+async def cli_user(session_factory: Any, claimed: str | None = None) -> str:
+    """The command line's identity: the user of ``DAWSOS_TOKEN`` when it is set (NotAuthenticatedError, exit 2,
+    when the token is bad), else ``local``. ``claimed`` (a command's ``--user``) must be that user: InputError
+    (exit 2) naming both otherwise."""
+    import os
+
+    from app.domain.identity import LOCAL_USER
+    from app.orchestrator.identity import authenticate
+
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    user = (await authenticate(session_factory, token)).user_id if token else LOCAL_USER
+    if claimed is not None and claimed != user:
+        source = f"the user of {TOKEN_ENV}" if token else f"the local identity: {TOKEN_ENV} is not set"
+        raise InputError(f"--user {claimed!r} is not the signed-in user {user!r} ({source}); "
+                         f"drop --user, or set {TOKEN_ENV} to a token of {claimed!r}")
+    return user
+
+
+def call_capability(capability: str, *, as_user: str | None = None, pack: str | None = None, **args: Any) -> Any:
+    """One orchestrator call of ``capability`` as the command line's identity (:func:`cli_user`; ``as_user``
+    is a ``--user`` that must name it); a capability that needs a pricing pack runs on ``pack`` (default: the
+    newest sealed pack). Returns the envelope's data; our errors exit with their code and one line on stderr."""
 
     async def body() -> Any:
         from app.bootstrap import bootstrap
         from app.core.context import RequestCtx
 
         async with bootstrap(settings()) as running:
+            user = await cli_user(running.session_factory, as_user)
             orchestrator = running.orchestrator
             if orchestrator.registry.spec(capability).needs_pack:
                 ctx = await orchestrator.new_context(pricing_pack_id=pack, user_id=user)

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from app.cli.common import JSON_OPTION, fail, print_json, run, settings
+from app.cli.common import JSON_OPTION, call_capability, cli_user, fail, print_json, run, settings
 from app.core.errors import InputError
 
 packs_app = typer.Typer(help="Immutable pricing packs.", no_args_is_help=True)
@@ -24,6 +24,7 @@ def packs_list(json_out: bool = JSON_OPTION) -> None:
         from app.db.repositories import PricingPackRepository
 
         async with bootstrap(settings()) as running:
+            await cli_user(running.session_factory)  # reference data, for any signed-in user
             async with running.session_factory() as session:
                 return await PricingPackRepository(session).list()
 
@@ -47,6 +48,7 @@ def packs_show(
         from app.db.repositories import PricingPackRepository
 
         async with bootstrap(settings()) as running:
+            await cli_user(running.session_factory)
             async with running.session_factory() as session:
                 repo = PricingPackRepository(session)
                 pack = await repo.get(pack_id)
@@ -59,6 +61,21 @@ def packs_show(
         render_pack(pack, prices)
 
 
+def _csv_text(path: Path) -> str:
+    """The price file's text (``packs.import`` takes the CSV itself, as an upload does); one line, exit 2, when
+    it cannot be read."""
+    from app.core.errors import PriceFileError
+
+    problems = {FileNotFoundError: "file not found", IsADirectoryError: "is a folder, not a price CSV file",
+                PermissionError: "permission denied"}
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(PriceFileError(str(path), "", f"not UTF-8 text ({exc.reason})")) from None
+    except OSError as exc:
+        raise fail(PriceFileError(str(path), "", problems.get(type(exc), f"cannot be read ({exc.strerror})"))) from None
+
+
 @packs_app.command("import")
 def packs_import(
     pack_id: str = typer.Option(..., "--id", help="New pack id (packs are immutable; ids are never reused)."),
@@ -69,7 +86,7 @@ def packs_import(
     ),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Build and seal a pricing pack from a CSV file."""
+    """Build and seal a pricing pack from a CSV file (an admin only)."""
     from app.cli.render import render_pack
 
     asof_date: date | None = None
@@ -79,19 +96,8 @@ def packs_import(
         except ValueError:
             raise fail(InputError(f"--asof: not a date in YYYY-MM-DD form (value={asof!r})")) from None
 
-    async def body() -> Any:
-        from app.bootstrap import bootstrap
-        from app.seeding.packs import import_pack
-
-        async with bootstrap(settings()) as running:
-            async with running.session_factory() as session:
-                async with session.begin():
-                    return await import_pack(
-                        session, pack_id=pack_id, csv_path=prices, asof=asof_date,
-                        create_securities=create_securities,
-                    )
-
-    pack = run(body)
+    pack = call_capability("packs.import", pack_id=pack_id, prices_csv=_csv_text(prices), source_name=str(prices),
+                           asof=asof_date, create_securities=create_securities)
     if json_out:
         print_json({"pricing_pack": pack.model_dump(mode="json")})
     else:

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from app.cli.common import JSON_OPTION, PACK_OPTION, fail, print_json, run, settings
+from app.cli.common import JSON_OPTION, PACK_OPTION, cli_user, fail, print_json, run, settings
 from app.core.errors import DawsosError, InputError
 
 pattern_app = typer.Typer(help="Patterns: named sequences of capability calls.", no_args_is_help=True)
@@ -50,13 +50,14 @@ def pattern_run(
         from app.core.context import RequestCtx
 
         async with bootstrap(settings()) as running:
+            user = await cli_user(running.session_factory)
             orchestrator = running.orchestrator
             pattern = orchestrator.pattern(name)
             needs_pack = any(orchestrator.registry.spec(s.capability).needs_pack for s in pattern.steps)
             if needs_pack:
-                ctx = await orchestrator.new_context(pricing_pack_id=pack)
+                ctx = await orchestrator.new_context(pricing_pack_id=pack, user_id=user)
             else:
-                ctx = RequestCtx(pricing_pack_id=pack)
+                ctx = RequestCtx(pricing_pack_id=pack, user_id=user)
             return await orchestrator.run_pattern(pattern, ctx, **values)
 
     result = run(body)

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from app.cli.common import JSON_OPTION, print_json, run, settings
+from app.cli.common import JSON_OPTION, cli_user, print_json, run, settings
 
 policies_app = typer.Typer(help="Policy templates (versioned).", no_args_is_help=True)
 
@@ -21,6 +21,7 @@ def policies_list(json_out: bool = JSON_OPTION) -> None:
         from app.db.repositories import PolicyRepository
 
         async with bootstrap(settings()) as running:
+            await cli_user(running.session_factory)  # reference data, for any signed-in user
             async with running.session_factory() as session:
                 return await PolicyRepository(session).list_latest()
 
@@ -45,6 +46,7 @@ def policies_show(
         from app.db.repositories import PolicyRepository
 
         async with bootstrap(settings()) as running:
+            await cli_user(running.session_factory)
             async with running.session_factory() as session:
                 repo = PolicyRepository(session)
                 policy = await repo.get(policy_id, version=version)

@@ -22,14 +22,20 @@ proposals_app = typer.Typer(help="Proposals of every command: list, show, approv
                             no_args_is_help=True)
 
 
-def _acting_user(user: str) -> str:
-    """The ``--user`` of an approval, rejection or execution: a user id, never blank (exit 2 when it is)."""
+def _acting_user(user: str | None) -> str | None:
+    """The optional ``--user`` of an approval, rejection or execution: who acts is the signed-in identity
+    (``DAWSOS_TOKEN``'s user, else ``local``); ``--user`` may only repeat it (exit 2 otherwise), never blank."""
     from app.core.errors import InputError
 
-    if not user.strip():
+    if user is not None and not user.strip():
         raise fail(InputError(
-            f"--user: give the id of the user who acts, e.g. --user bob@example.com (value={user!r})"))
-    return user.strip()
+            f"--user: give the id of the signed-in user, or leave --user out (value={user!r})"))
+    return user.strip() if user is not None else None
+
+
+#: ``--user`` of approve, reject and execute: optional; only the signed-in identity acts
+USER_OPTION: Any = typer.Option(None, "--user", help="Optional: the signed-in user (DAWSOS_TOKEN's, else local); "
+                                                     "any other user is refused (exit 2).")
 
 
 def utc(moment: Any) -> str:
@@ -138,31 +144,33 @@ def proposals_show(proposal_id: str = typer.Argument(..., help="Proposal id or a
 @proposals_app.command("approve")
 def proposals_approve(
     proposal_id: str = typer.Argument(..., help="Proposal id or a unique prefix."),
-    user: str = typer.Option(..., "--user", help="Who approves (owner or approver of the portfolio)."),
+    user: str | None = USER_OPTION,
     reason: str = typer.Option("", "--reason"),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Approve a proposal (owner or approver only; anyone else is refused, exit 3)."""
-    emit(call_capability("proposals.approve", _acting_user(user), proposal_id=proposal_id, reason=reason),
+    """Approve a proposal as the signed-in user (approver or owner of its portfolio; anyone else is refused,
+    exit 3)."""
+    emit(call_capability("proposals.approve", as_user=_acting_user(user), proposal_id=proposal_id, reason=reason),
          json_out, _render_one)
 
 
 @proposals_app.command("reject")
 def proposals_reject(
     proposal_id: str = typer.Argument(..., help="Proposal id or a unique prefix."),
-    user: str = typer.Option(..., "--user", help="Who rejects (owner or approver of the portfolio)."),
+    user: str | None = USER_OPTION,
     reason: str = typer.Option("", "--reason", help="Why (recorded with the transition)."),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Reject a proposal (owner or approver only; anyone else is refused, exit 3)."""
-    emit(call_capability("proposals.reject", _acting_user(user), proposal_id=proposal_id, reason=reason),
+    """Reject a proposal as the signed-in user (approver or owner of its portfolio; anyone else is refused,
+    exit 3)."""
+    emit(call_capability("proposals.reject", as_user=_acting_user(user), proposal_id=proposal_id, reason=reason),
          json_out, _render_one)
 
 
 @proposals_app.command("execute")
 def proposals_execute(
     proposal_id: str = typer.Argument(..., help="Proposal id or a unique prefix."),
-    user: str = typer.Option(..., "--user", help="Who records it (owner or approver of the portfolio)."),
+    user: str | None = USER_OPTION,
     as_proposed: bool = typer.Option(False, "--as-proposed", help="Every trade filled in full at its price."),
     fills: Path | None = typer.Option(None, "--fills", help="CSV: symbol,shares,price,date[,fees]; shares + bought, "
                                                              "- sold; partial fills allowed."),
@@ -180,7 +188,7 @@ def proposals_execute(
             args = {"fills": read_fills(fills), "fills_source": str(fills)}
         except DawsosError as exc:
             raise fail(exc) from None
-    emit(call_capability("proposals.execute", _acting_user(user), proposal_id=proposal_id, **args), json_out,
+    emit(call_capability("proposals.execute", as_user=_acting_user(user), proposal_id=proposal_id, **args), json_out,
          _render_execution)
 
 

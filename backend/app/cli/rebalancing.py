@@ -1,11 +1,12 @@
 """`dawsos rebalancing ...`: set a portfolio up for rebalancing, then check, propose and run the schedule.
 
-Every command is one orchestrator call (``rebalance.settings|configure|approvers|set_approver|restricted|
-set_restricted|model|set_model|lots|set_lots|check|propose|scheduled``). A ``--file`` holds a JSON object of
-the capability's arguments other than those on the command line (the settings fields; ``{"symbols": {...}}``;
-``{"weights": {...}}``; ``{"lots": [...]}``); it is validated with the capability's own argument model before
-anything is called, so a bad file exits 2 with one line naming the file, the field and the value, and writes
-nothing. Refusals (unknown portfolio, model, policy or symbol) exit 3 with one line.
+Every command is one orchestrator call (``rebalance.settings|configure|approvers|restricted|set_restricted|model|
+set_model|lots|set_lots|check|propose|scheduled``; ``approvers set`` is ``users.grant``, then the list).
+A ``--file`` holds a JSON object of the capability's arguments other than those on the command line (the
+settings fields; ``{"symbols": {...}}``; ``{"weights": {...}}``; ``{"lots": [...]}``); it is validated with
+the capability's own argument model before anything is called, so a bad file exits 2 with one line naming the
+file, the field and the value, and writes nothing. Refusals (unknown portfolio, model, policy or symbol; a
+role the signed-in user does not hold) exit 3 with one line.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def _render_settings(s: Any) -> None:
 
 
 def _render_approvers(a: Any) -> None:
-    _table(f"Approvers of {a.portfolio_id}", ("user", "role"), ((x.user_id, x.role.value) for x in a.approvers))
+    _table(f"Roles on {a.portfolio_id}", ("user", "role"), ((x.user_id, x.role.value) for x in a.approvers))
 
 
 def _render_restricted(r: Any) -> None:
@@ -160,20 +161,22 @@ def settings_set(
 
 @approvers_app.command("list")
 def approvers_list(portfolio: str = typer.Argument(..., help="Portfolio id."), json_out: bool = JSON_OPTION) -> None:
-    """List a portfolio's owners and approvers."""
+    """List who holds which role on a portfolio (viewer, manager, approver, owner)."""
     emit(call_capability("rebalance.approvers", portfolio_id=portfolio), json_out, _render_approvers)
 
 
 @approvers_app.command("set")
 def approvers_set(
     portfolio: str = typer.Argument(..., help="Portfolio id."),
-    user: str = typer.Argument(..., help="User id (as given to --user when approving)."),
-    role: str = typer.Option(..., "--role", help="owner (notified of every proposal) | approver"),
+    user: str = typer.Argument(..., help="User id (an existing user: dawsos users create)."),
+    role: str = typer.Option(..., "--role", help="viewer | manager | approver | owner (owners hear of every "
+                                                 "proposal)"),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Give a user a role on a portfolio (replaces the user's role)."""
-    emit(call_capability("rebalance.set_approver", portfolio_id=portfolio, user_id=user, role=role), json_out,
-         _render_approvers)
+    """Give a user a role on a portfolio, then list its roles (the same as `dawsos users grant USER --portfolio
+    PORTFOLIO --role ROLE`: an owner of the portfolio or an admin may)."""
+    call_capability("users.grant", user_id=user, portfolio_id=portfolio, role=role)
+    emit(call_capability("rebalance.approvers", portfolio_id=portfolio), json_out, _render_approvers)
 
 
 @restricted_app.command("list")

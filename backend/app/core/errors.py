@@ -275,6 +275,23 @@ class PermissionDeniedError(DomainRefusal):
         super().__init__(f"not permitted: {user} {where}" + (f" ({detail})" if detail else ""))
 
 
+class UnknownUserError(NotFoundError):
+    kind = "user"
+
+
+class UnknownTokenError(NotFoundError):
+    kind = "API token"
+
+
+class UserExistsError(DomainRefusal):
+    """``users create`` of an id that is already a user (a token is issued with ``users token`` instead)."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        super().__init__(f"user {user_id!r} already exists; give them a new token with `dawsos users token "
+                         f"{user_id}`")
+
+
 def _article(role: str) -> str:
     return f"an {role}" if role[:1] in "aeiou" else f"a {role}"
 

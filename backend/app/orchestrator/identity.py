@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from app.core.errors import NotAuthenticatedError, PermissionDeniedError
+from app.core.errors import DawsosError, NotAuthenticatedError, PermissionDeniedError, UnknownPortfolioError
 from app.core.tokens import VERIFIED, Verified, token_id_of, verify_token
 from app.domain.identity import LOCAL_USER, Access, Principal, Role
 
@@ -111,7 +111,7 @@ def _named(value: Any) -> tuple[str, ...]:
 
 
 async def _portfolios(session: AsyncSession, access: Access, args: BaseModel) -> tuple[str, ...]:
-    """The portfolios the call addresses (a proposal's portfolio with ``by_proposal``)."""
+    """The portfolios the call addresses: those named, a proposal's, or those whose settings use a model."""
     from app.db.repositories.identity import IdentityRepository
 
     named = _named(getattr(args, access.on, None))
@@ -139,41 +139,44 @@ async def check_access(session_factory: async_sessionmaker[AsyncSession], capabi
                        user_id: str, args: BaseModel, *, request_id: str | None = None) -> None:
     """Refuse (PermissionDeniedError) a call of ``capability`` by ``user_id`` that ``access`` does not allow.
 
-    No declared access: only trusted in-process callers (no user) may call it. A refusal of a call on a
-    proposal whose access says ``record_refusal`` is recorded against the proposal, in its own transaction."""
+    No declared access: only trusted in-process callers (no user) may call it. An admin refused on a portfolio
+    that does not exist is told so (UnknownPortfolioError); anyone else only learns they are not permitted. A
+    refusal of a call on a proposal whose access says ``record_refusal`` is recorded against the proposal, in
+    its own transaction."""
     if access is None:
         raise PermissionDeniedError(user_id, "admin", detail=f"capability {capability!r} declares no access rule")
-    refused: PermissionDeniedError | None = None
     async with session_factory() as session:
         async with session.begin():
-            if access.admin and await _admin(session, user_id):
-                return
-            if access.self_arg and getattr(args, access.self_arg, None) == user_id:
-                return
-            needed = access.needed(args)
-            if needed is None:
-                if access.admin:
-                    raise PermissionDeniedError(user_id, "admin")
-                return
-            try:
-                for portfolio_id in await _portfolios(session, access, args):
-                    await require_role(session, user_id, portfolio_id, needed)
-            except PermissionDeniedError as exc:
-                refused = exc
+            refused = await _refusal(session, access, user_id, args)
         if refused is not None and access.record_refusal:
             await _record_refusal(session, capability, user_id, args, refused, request_id)
     if refused is not None:
         raise refused
 
 
-async def _admin(session: AsyncSession, user_id: str) -> bool:
+async def _refusal(session: AsyncSession, access: Access, user_id: str, args: BaseModel) -> DawsosError | None:
+    """Why ``user_id`` may not make this call (None: they may)."""
     from app.db.repositories.identity import IdentityRepository
 
-    return await IdentityRepository(session).is_admin(user_id)
+    repo = IdentityRepository(session)
+    is_admin = await repo.is_admin(user_id)
+    if (access.admin and is_admin) or (access.self_arg and getattr(args, access.self_arg, None) == user_id):
+        return None
+    needed = access.needed(args)
+    if needed is None:
+        return PermissionDeniedError(user_id, "admin") if access.admin else None
+    for portfolio_id in await _portfolios(session, access, args):
+        try:
+            await require_role(session, user_id, portfolio_id, needed)
+        except PermissionDeniedError as exc:
+            if is_admin and access.via == "portfolio" and not await repo.portfolio_exists(portfolio_id):
+                return UnknownPortfolioError(portfolio_id)
+            return exc
+    return None
 
 
 async def _record_refusal(session: AsyncSession, capability: str, user_id: str, args: BaseModel,
-                          exc: PermissionDeniedError, request_id: str | None) -> None:
+                          exc: DawsosError, request_id: str | None) -> None:
     """The refusal as a row of ``approval_refusals`` (its own transaction: it stays though the call fails)."""
     from app.db.repositories import ProposalRepository
 
@@ -183,4 +186,4 @@ async def _record_refusal(session: AsyncSession, capability: str, user_id: str, 
         proposal_id = await repo.resolve_id(str(getattr(args, "proposal_id", "")))
         await repo.record_refusal(proposal_id, user=user_id, action=action, reason=str(exc), request_id=request_id)
     log.warning("proposals.decision.refused", proposal_id=proposal_id, user=user_id, action=action,
-                portfolio_id=exc.portfolio_id)
+                portfolio_id=getattr(exc, "portfolio_id", None))

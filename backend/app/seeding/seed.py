@@ -3,6 +3,7 @@
 * Reference rows (securities, ratings, benchmarks, portfolios, constraint defaults) are upserted by key;
   a seeded benchmark's weights and a seeded portfolio's holdings become exactly what the file says.
   Rows the files do not mention are left alone.
+* The command line's built-in identity ``local`` (an admin) holds ``owner`` on every seeded portfolio.
 * Policies keep history: a template whose values differ from its newest stored version is stored as
   version N+1; older versions stay (proposals name the version they used). A template with an explicit
   ``version`` must match that stored version or be a new, higher one.
@@ -52,6 +53,7 @@ SEEDED_TABLES: tuple[str, ...] = (
     "benchmark_weights",
     "portfolios",
     "holdings",
+    "portfolio_roles",
     "optimizer_policies",
     "constraint_defaults",
     "pricing_packs",
@@ -159,6 +161,7 @@ async def _seed_reference(session: AsyncSession, bundle: SeedBundle, report: See
     await _seed_securities(session, bundle, report.tables)
     await _seed_benchmarks(session, bundle, report.tables)
     await _seed_portfolios(session, bundle, report.tables)
+    await _seed_local_owner(session, [p.id for p in bundle.portfolios.portfolios], report.tables["portfolio_roles"])
 
 
 async def _seed_securities(session: AsyncSession, bundle: SeedBundle, t: dict[str, TableCounts]) -> None:
@@ -218,6 +221,25 @@ async def _seed_benchmarks(session: AsyncSession, bundle: SeedBundle, t: dict[st
         scope=BenchmarkWeightRow.benchmark_id.in_([b.id for b in benchmarks]),
         delete_missing=True,
     )
+
+
+async def _seed_local_owner(session: AsyncSession, portfolio_ids: list[str], counts: TableCounts) -> None:
+    """``local`` (made an admin when missing) owns every seeded portfolio (a lower role there is raised)."""
+    from app.db.repositories.identity import IdentityRepository
+    from app.domain.identity import LOCAL_USER, Role
+
+    repo = IdentityRepository(session)
+    await repo.ensure_user(LOCAL_USER, is_admin=True)
+    for portfolio_id in portfolio_ids:
+        held = await repo.role(portfolio_id, LOCAL_USER)
+        if held is Role.OWNER:
+            counts.unchanged += 1
+            continue
+        await repo.grant(portfolio_id, LOCAL_USER, Role.OWNER, granted_by="seed")
+        if held is None:
+            counts.inserted += 1
+        else:
+            counts.updated += 1
 
 
 async def _seed_portfolios(session: AsyncSession, bundle: SeedBundle, t: dict[str, TableCounts]) -> None:

@@ -18,6 +18,7 @@ from app.core.tokens import new_token
 from app.db.models import (
     ApiTokenRow,
     PortfolioRoleRow,
+    PortfolioRow,
     RebalanceProposalRow,
     RebalanceSettingsRow,
     UserRow,
@@ -134,6 +135,9 @@ class IdentityRepository:
         if portfolio is None:
             raise UnknownProposalError(proposal_id, hint="list proposals with `dawsos proposals list`")
         return portfolio
+
+    async def portfolio_exists(self, portfolio_id: str) -> bool:
+        return await self.session.get(PortfolioRow, portfolio_id) is not None
 
     async def model_users(self, model_portfolio_id: str) -> builtins.list[str]:
         """Ids of the portfolios whose rebalancing settings use the model portfolio, sorted."""
