@@ -6,6 +6,7 @@ user) are not checked; every capability declares who may call it."""
 from __future__ import annotations
 
 from decimal import Decimal as D
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,3 +164,18 @@ async def test_the_identity_of_each_call_is_in_what_it_writes(seeded_session_fac
     assert stored.transitions[0].actor == "max" and updated_by == "max"
     settings = (await orchestrator.call("rebalance.settings", ctx("vic"), portfolio_id="P1")).data
     assert settings.approval_threshold == D("1000000")
+
+
+async def test_pack_import_is_for_admins_from_text_or_a_file(seeded_session_factory, tmp_path) -> None:  # noqa: ANN001
+    await _people(seeded_session_factory)
+    orchestrator = build_orchestrator(seeded_session_factory)
+    source = Path(__file__).resolve().parents[2] / "data" / "SEEDS" / "optimizer" / "prices" / f"{PACK}.csv"
+    text_csv = source.read_text(encoding="utf-8")
+    with pytest.raises(PermissionDeniedError, match="olga is not an admin"):  # an owner is no admin
+        await orchestrator.call("packs.import", ctx("olga"), pack_id="PP_OLGA", prices_csv=text_csv)
+    with pytest.raises(ArgumentError, match="exactly one of prices_csv"):
+        await orchestrator.call("packs.import", ctx(ADMIN), pack_id="PP_BOTH", prices_csv=text_csv, csv_path=source)
+    from_text = (await orchestrator.call("packs.import", ctx(ADMIN), pack_id="PP_TEXT", prices_csv=text_csv,
+                                         source_name="upload.csv")).data
+    from_file = (await orchestrator.call("packs.import", ctx(ADMIN), pack_id="PP_FILE", csv_path=source)).data
+    assert from_text.sealed and from_file.sealed and from_text.content_hash == from_file.content_hash

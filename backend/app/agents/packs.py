@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.agents.base import Agent, CapabilityArgs, capability
 from app.core.context import RequestCtx
@@ -38,13 +38,22 @@ class LatestPackArgs(CapabilityArgs):
 
 
 class ImportPackArgs(CapabilityArgs):
-    """A pack from CSV text (first column ``Date``, one column per symbol); ``source_name`` names it in errors."""
+    """A pack from CSV text (first column ``Date``, one column per symbol; ``source_name`` names it in errors),
+    or from ``csv_path``, a file on the machine the orchestrator runs on (in-process callers such as the command
+    line: the file is streamed, never read whole). Exactly one of the two."""
 
     pack_id: str = Field(min_length=1, max_length=64)
-    prices_csv: str = Field(min_length=1, max_length=50_000_000)
+    prices_csv: str | None = Field(default=None, min_length=1, max_length=50_000_000)
+    csv_path: Path | None = None
     asof: date | None = None
     create_securities: bool = False
     source_name: str = Field(default="upload.csv", min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ImportPackArgs:
+        if (self.prices_csv is None) == (self.csv_path is None):
+            raise ValueError("give exactly one of prices_csv (the CSV text) and csv_path (a file)")
+        return self
 
 
 class PackList(BaseModel):
@@ -119,9 +128,13 @@ class PricingPackAgent(Agent):
         from app.seeding.packs import import_pack
 
         async with self.session_factory() as session, session.begin():
-            pack = await import_pack(session, pack_id=args.pack_id, csv_path=Path(args.source_name),
-                                     csv_text=args.prices_csv, asof=args.asof,
-                                     create_securities=args.create_securities,
-                                     source=f"imported from {args.source_name}")
+            if args.csv_path is not None:
+                pack = await import_pack(session, pack_id=args.pack_id, csv_path=args.csv_path, asof=args.asof,
+                                         create_securities=args.create_securities)
+            else:
+                pack = await import_pack(session, pack_id=args.pack_id, csv_path=Path(args.source_name),
+                                         csv_text=args.prices_csv, asof=args.asof,
+                                         create_securities=args.create_securities,
+                                         source=f"imported from {args.source_name}")
         log.info("packs.imported_by", pack_id=pack.id, user=ctx.user_id)
         return pack

@@ -61,21 +61,6 @@ def packs_show(
         render_pack(pack, prices)
 
 
-def _csv_text(path: Path) -> str:
-    """The price file's text (``packs.import`` takes the CSV itself, as an upload does); one line, exit 2, when
-    it cannot be read."""
-    from app.core.errors import PriceFileError
-
-    problems = {FileNotFoundError: "file not found", IsADirectoryError: "is a folder, not a price CSV file",
-                PermissionError: "permission denied"}
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise fail(PriceFileError(str(path), "", f"not UTF-8 text ({exc.reason})")) from None
-    except OSError as exc:
-        raise fail(PriceFileError(str(path), "", problems.get(type(exc), f"cannot be read ({exc.strerror})"))) from None
-
-
 @packs_app.command("import")
 def packs_import(
     pack_id: str = typer.Option(..., "--id", help="New pack id (packs are immutable; ids are never reused)."),
@@ -96,8 +81,8 @@ def packs_import(
         except ValueError:
             raise fail(InputError(f"--asof: not a date in YYYY-MM-DD form (value={asof!r})")) from None
 
-    pack = call_capability("packs.import", pack_id=pack_id, prices_csv=_csv_text(prices), source_name=str(prices),
-                           asof=asof_date, create_securities=create_securities)
+    pack = call_capability("packs.import", pack_id=pack_id, csv_path=prices, asof=asof_date,
+                           create_securities=create_securities)
     if json_out:
         print_json({"pricing_pack": pack.model_dump(mode="json")})
     else:
