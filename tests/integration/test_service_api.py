@@ -219,6 +219,8 @@ def test_rebalance_is_dawsos_rebalance_byte_for_byte_and_approval_roles(api: Api
 
     pid = plan["proposal_id"]
     assert api.get(f"/api/v1/proposals/{pid}").json()["status"] == "pending_approval"
+    assert api.get(f"/api/v1/proposals/{pid}", user="oscar").status_code == 403  # no role on P1: cannot read it
+    assert pid not in [p["proposal_id"] for p in api.get("/api/v1/proposals", user="oscar").json()["proposals"]]
     assert api.post(f"/api/v1/proposals/{pid}/approve", {}, user=None).status_code == 401
     viewer = api.post(f"/api/v1/proposals/{pid}/approve", {"reason": "x"}, user="victor")
     assert viewer.status_code == 403 and viewer.json()["detail"].startswith("refused: not permitted: victor")
