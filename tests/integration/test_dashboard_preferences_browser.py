@@ -54,6 +54,12 @@ class Site:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def settings_file(self) -> Path:
+        """A valid settings file (JSON) for ``dawsos rebalancing settings set``."""
+        path = Path(self.url.split("///", 1)[1]).with_name("settings.json")
+        path.write_text(json.dumps({"target_source": "optimizer", "policy_id": "quality_focused"}))
+        return path
+
     def settings(self) -> tuple[int, str]:
         """``dawsos rebalancing settings show P1 --json``: (exit code, stdout) - what is stored."""
         done = dawsos(self.url, "rebalancing", "settings", "show", "P1", "--json")
@@ -116,6 +122,11 @@ def test_a_viewer_sees_preferences_read_only_and_a_forged_save_is_refused(site: 
                                    form={"csrf": csrf, "restricted.symbol": "XOM"})
     assert restricted.status == 403
     assert site.settings() == before and before[0] == 3  # still none stored
+    # the capability the form writes through refuses a viewer itself (the orchestrator's Access rule)
+    as_victor = dawsos(site.url, "rebalancing", "settings", "set", "P1", "--file", str(site.settings_file()),
+                       DAWSOS_TOKEN=site.tokens["victor"])
+    assert as_victor.returncode == 3 and "holds no manager role" in as_victor.stderr, as_victor.stderr
+    assert site.settings() == before
     assert site.get("/api/v1/portfolios/P1/overview")["portfolio_id"] == "P1"
     page.goto(f"{site.base}/portfolios/P1/tax-preview")
     assert "rebalancing settings" in page.locator('[data-field="preview_note"]').inner_text()
