@@ -179,10 +179,15 @@ def test_a_manager_edits_settings_and_restrictions(site: Site, page_of: Any) -> 
     page.get_by_label("Reason", exact=True).fill("client request")
     page.get_by_role("button", name="Add to the restricted list").click()
     page.locator('tr[data-restricted="LLY"]', has_text="client request").wait_for()
+    page.get_by_label("Symbol", exact=True).fill("mrk")
+    page.get_by_role("button", name="Add to the restricted list").click()
+    page.locator('tr[data-restricted="MRK"]').wait_for()
     shoot(page, "preferences-manager")
     page.get_by_role("button", name="Remove LLY from the restricted list").click()
     page.locator(".notice", has_text="Restricted list updated").wait_for()
     assert page.locator('tr[data-restricted="LLY"]').count() == 0
+    listed = dawsos(site.url, "rebalancing", "restricted", "list", "P1", "--json")
+    assert json.loads(listed.stdout)["symbols"] == {"MRK": ""}, listed.stdout
     assert page.requests.foreign() == []
 
 

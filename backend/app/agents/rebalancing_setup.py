@@ -70,6 +70,8 @@ class SetRestrictedArgs(CapabilityArgs):
     symbols: dict[Symbol, str] = Field(description="symbol -> reason, added to the list (a listed symbol's reason "
                                                    "is updated)")
     replace: bool = Field(default=False, description="the list becomes exactly `symbols` ({} empties it)")
+    remove: tuple[Symbol, ...] = Field(default=(), description="symbols taken off the list (in the same "
+                                                               "transaction, before `symbols` are added)")
 
 
 class ModelArgs(CapabilityArgs):
@@ -215,7 +217,8 @@ class RebalanceSetupCapabilities(Agent):
                 access=Access.portfolio(Role.MANAGER))
     async def set_restricted(self, ctx: RequestCtx, args: SetRestrictedArgs) -> RestrictedList:
         """Add ``symbols`` (symbol -> reason) to a portfolio's restricted symbols (never bought), or with
-        ``replace`` make the list exactly ``symbols``. One transaction: a refused symbol changes nothing."""
+        ``replace`` make the list exactly ``symbols``; ``remove`` takes symbols off first. One transaction: a
+        refused symbol changes nothing."""
         from app.db.repositories.rebalance_config import RebalanceConfigRepository
 
         async with self.session_factory() as session, session.begin():
@@ -223,6 +226,7 @@ class RebalanceSetupCapabilities(Agent):
             await _known_symbols(session, args.symbols, "the restricted list")
             config = RebalanceConfigRepository(session)
             kept = {} if args.replace else await config.restricted_reasons(args.portfolio_id)
+            kept = {s: why for s, why in kept.items() if s not in args.remove}
             await config.set_restricted(args.portfolio_id, {**kept, **args.symbols})
             stored = await config.restricted_reasons(args.portfolio_id)
         log.info("rebalance.restricted.set", n_symbols=len(stored))

@@ -111,9 +111,10 @@ async def save_settings(web: Web, portfolio_id: str) -> Response:
     return redirect(f"/portfolios/{portfolio_id}/preferences?done=saved#settings-h")
 
 
-async def _restrict(web: Web, portfolio_id: str, symbols: dict[str, str], *, replace: bool) -> Response:
+async def _restrict(web: Web, portfolio_id: str, symbols: dict[str, str], *,
+                    remove: tuple[str, ...] = ()) -> Response:
     try:
-        args = SetRestrictedArgs(portfolio_id=portfolio_id, symbols=symbols, replace=replace)
+        args = SetRestrictedArgs(portfolio_id=portfolio_id, symbols=symbols, remove=remove)
     except ValidationError as exc:
         errors = {"restricted.symbol" if k.startswith("symbols") else k: v for k, v in field_errors(exc).items()}
         return await preferences(web, portfolio_id, errors=errors)
@@ -131,16 +132,15 @@ async def add_restricted(web: Web, portfolio_id: str) -> Response:
     fields = await checked_form(web)
     await require_editor(web, portfolio_id)
     symbol = fields.get("restricted.symbol", "").strip().upper()
-    return await _restrict(web, portfolio_id, {symbol: fields.get("restricted.reason", "").strip()}, replace=False)
+    return await _restrict(web, portfolio_id, {symbol: fields.get("restricted.reason", "").strip()})
 
 
 async def remove_restricted(web: Web, portfolio_id: str) -> Response:
-    """POST a symbol to take off the list: the list is replaced by the stored one without it."""
+    """POST a symbol to take off the list (``rebalance.set_restricted`` with ``remove``: one transaction, so a
+    symbol added meanwhile by someone else stays)."""
     fields = await checked_form(web)
     await require_editor(web, portfolio_id)
-    current = await web.service.restricted(web.who, portfolio_id, request_id=web.rid)
-    kept = {s: why for s, why in current.symbols.items() if s != fields.get("symbol", "").strip().upper()}
-    return await _restrict(web, portfolio_id, kept, replace=True)
+    return await _restrict(web, portfolio_id, {}, remove=(fields.get("symbol", "").strip().upper(),))
 
 
 async def tax_preview(web: Web, portfolio_id: str) -> Response:
