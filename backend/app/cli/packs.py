@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from app.cli.common import JSON_OPTION, call_capability, cli_user, fail, print_json, run, settings
+from app.cli.common import JSON_OPTION, call_capability, emit, fail, print_json
 from app.core.errors import InputError
 
 packs_app = typer.Typer(help="Immutable pricing packs.", no_args_is_help=True)
@@ -19,20 +18,7 @@ def packs_list(json_out: bool = JSON_OPTION) -> None:
     """List pricing packs."""
     from app.cli.render import render_packs
 
-    async def body() -> list[Any]:
-        from app.bootstrap import bootstrap
-        from app.db.repositories import PricingPackRepository
-
-        async with bootstrap(settings()) as running:
-            await cli_user(running.session_factory)  # reference data, for any signed-in user
-            async with running.session_factory() as session:
-                return await PricingPackRepository(session).list()
-
-    packs = run(body)
-    if json_out:
-        print_json({"pricing_packs": [p.model_dump(mode="json") for p in packs]})
-    else:
-        render_packs(packs)
+    emit(call_capability("packs.list"), json_out, lambda listed: render_packs(listed.pricing_packs))
 
 
 @packs_app.command("show")
@@ -43,22 +29,8 @@ def packs_show(
     """Show one pricing pack and its as-of prices."""
     from app.cli.render import render_pack
 
-    async def body() -> tuple[Any, dict[str, Any]]:
-        from app.bootstrap import bootstrap
-        from app.db.repositories import PricingPackRepository
-
-        async with bootstrap(settings()) as running:
-            await cli_user(running.session_factory)
-            async with running.session_factory() as session:
-                repo = PricingPackRepository(session)
-                pack = await repo.get(pack_id)
-                return pack, await repo.asof_prices(pack_id)
-
-    pack, prices = run(body)
-    if json_out:
-        print_json({"pricing_pack": pack.model_dump(mode="json"), "asof_prices": prices})
-    else:
-        render_pack(pack, prices)
+    emit(call_capability("packs.show", pack_id=pack_id), json_out,
+         lambda shown: render_pack(shown.pricing_pack, shown.asof_prices))
 
 
 @packs_app.command("import")

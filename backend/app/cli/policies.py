@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from app.cli.common import JSON_OPTION, cli_user, print_json, run, settings
+from app.cli.common import JSON_OPTION, call_capability, cli_user, emit, print_json, run, settings
 
 policies_app = typer.Typer(help="Policy templates (versioned).", no_args_is_help=True)
 
@@ -16,20 +16,7 @@ def policies_list(json_out: bool = JSON_OPTION) -> None:
     """List policy templates (latest version of each)."""
     from app.cli.render import render_policies
 
-    async def body() -> list[Any]:
-        from app.bootstrap import bootstrap
-        from app.db.repositories import PolicyRepository
-
-        async with bootstrap(settings()) as running:
-            await cli_user(running.session_factory)  # reference data, for any signed-in user
-            async with running.session_factory() as session:
-                return await PolicyRepository(session).list_latest()
-
-    policies = run(body)
-    if json_out:
-        print_json({"policies": [p.model_dump(mode="json") for p in policies]})
-    else:
-        render_policies(policies)
+    emit(call_capability("policies.list"), json_out, lambda listed: render_policies(listed.policies))
 
 
 @policies_app.command("show")
