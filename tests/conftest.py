@@ -21,6 +21,8 @@ Fixtures (all function-scoped; async ones run on the test's own event loop):
 Helpers (import with ``from tests.conftest import row_counts, SEEDS_DIR``):
 
 * ``await row_counts(session_factory) -> dict[table, int]`` — rows in every table of ``app.db`` models.
+* ``with capture_info_logs() as logs:`` — structlog entries (INFO and up, contextvars merged) while the block
+  runs, whatever level an earlier test in the same worker left configured; WARNING is restored after.
 * ``SEEDS_DIR``, ``REPO_ROOT``, ``MARKET_DATA`` (``../shared/data/market/sp500_dataset.csv.gz``).
 """
 
@@ -31,7 +33,9 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -48,6 +52,22 @@ PG_ADMIN_URL = os.environ.get("DAWSOS_TEST_PG_URL", "postgresql://postgres@127.0
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+@contextmanager
+def capture_info_logs() -> Iterator[list[dict[str, Any]]]:
+    """Captured structlog entries at INFO and up. ``capture_logs`` alone replaces the processors but not the
+    level filter, so after a test that configured WARNING an INFO event would never reach it."""
+    import structlog
+
+    from app.core.logging import configure_logging
+
+    configure_logging(level="INFO", json=True, force=True)
+    try:
+        with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+            yield logs
+    finally:
+        configure_logging(level="WARNING", force=True)
+
+
 async def row_counts(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     """``{table: rows}`` for every table of the ORM metadata, in dependency order."""
     async with session_factory() as session:

@@ -11,7 +11,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-import structlog
 from pydantic import Field
 
 from app.agents.base import Agent, CapabilityArgs, capability
@@ -32,7 +31,7 @@ from app.db.models import SecurityRow
 from app.db.repositories import PricingPackRepository, ProposalRepository
 from app.domain import ImpactAnalysis, RebalanceProposal
 from app.orchestrator import Orchestrator
-from tests.conftest import row_counts
+from tests.conftest import capture_info_logs, row_counts
 
 PACK = "PP_2022-12-28"
 FAST = RebalanceOptions(lookback_days=60)  # a short window keeps the real solve cheap
@@ -72,14 +71,8 @@ def ctx() -> RequestCtx:
 @pytest.fixture
 def captured():  # noqa: ANN201
     """structlog entries with the contextvars merged in (INFO and up while the test runs)."""
-    from app.core.logging import configure_logging
-
-    configure_logging(level="INFO", json=True, force=True)
-    try:
-        with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
-            yield logs
-    finally:
-        configure_logging(level="WARNING", force=True)
+    with capture_info_logs() as logs:
+        yield logs
 
 
 PROPOSE = dict(portfolio_id="P1", policy_id="quality_focused", options=FAST)

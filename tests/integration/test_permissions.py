@@ -21,6 +21,7 @@ from app.db.repositories import ProposalRepository
 from app.db.repositories.identity import IdentityRepository
 from app.domain.identity import Role
 from app.domain.rebalancing import ProposalStatus
+from tests.conftest import capture_info_logs
 
 PACK = "PP_2022-12-28"
 FAST = RebalanceOptions(lookback_days=60)
@@ -130,7 +131,7 @@ async def test_viewers_see_only_their_portfolios_proposals(seeded_session_factor
 
 async def test_trusted_calls_are_not_checked_and_say_so(seeded_session_factory) -> None:  # noqa: ANN001
     orchestrator = build_orchestrator(seeded_session_factory)
-    with capture_logs() as logs:
+    with capture_info_logs() as logs:
         await orchestrator.call("rebalance.set_restricted", ctx(None), portfolio_id="P1", symbols={"XOM": "t"})
     started = [e for e in logs if e["event"] == "orchestrator.call.started"]
     assert [e["access"] for e in started] == ["trusted"]
