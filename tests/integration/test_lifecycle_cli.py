@@ -5,9 +5,6 @@ trip of acceptance 5 and refused fills files), scheduled runs that are per-portf
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
@@ -20,26 +17,14 @@ from app.db.repositories import PortfolioRepository, ProposalRepository
 from app.db.repositories.ledger import LedgerRepository
 from app.db.repositories.rebalance_config import RebalanceConfigRepository
 from app.domain.rebalancing import RebalanceSettings, TaxLot
+from tests.cli_process import dawsos, ok_json
 from tests.conftest import row_counts
 from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, configure_p1, sign_in
 
-DAWSOS = str(Path(sys.executable).parent / "dawsos")
 P1_LOTS = [TaxLot(lot_id="P1-AAPL-1", symbol="AAPL", quantity=D(100), cost_basis=D("80"), acquired=date(2019, 5, 1)),
            TaxLot(lot_id="P1-XOM-1", symbol="XOM", quantity=D(120), cost_basis=D("60"), acquired=date(2020, 6, 1)),
            TaxLot(lot_id="P1-XOM-2", symbol="XOM", quantity=D(80), cost_basis=D("100"), acquired=date(2022, 9, 1)),
            TaxLot(lot_id="P1-JNJ-1", symbol="JNJ", quantity=D(150), cost_basis=D("150"), acquired=date(2018, 1, 2))]
-
-
-def dawsos(url: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    """``dawsos ARGS`` on ``url``; ``extra`` adds environment variables (``DAWSOS_TOKEN`` signs in)."""
-    env = {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "ERROR", **extra}
-    return subprocess.run([DAWSOS, *args], capture_output=True, text=True, env=env, timeout=300)
-
-
-def ok_json(url: str, *args: str, **extra: str) -> dict:
-    done = dawsos(url, *args, "--json", **extra)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 async def _state(session_factory) -> tuple[dict[str, D], D, list[TaxLot]]:  # noqa: ANN001

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
 from app.bootstrap import build_orchestrator
 from app.core.context import RequestCtx
+from tests.cli_process import dawsos
 from tests.integration.rebalancing_setup import APPROVER, PACK, STRANGER, configure_p1, sign_in
-
-DAWSOS = str(Path(sys.executable).parent / "dawsos")
-
-
-def dawsos(url: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "DAWSOS_LOG_LEVEL": "ERROR", **extra}
-    return subprocess.run([DAWSOS, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.mark.parametrize("database_backend", ["sqlite"], indirect=True)

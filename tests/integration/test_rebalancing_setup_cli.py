@@ -15,21 +15,15 @@ from app.db.models import RebalanceSettingsRow
 from app.db.repositories.outbox import OutboxRepository
 from app.db.repositories.users import UserRepository
 from app.notifications.smtp import message_id
+from tests.cli_process import dawsos, ok_json
 from tests.conftest import row_counts
 from tests.integration.rebalancing_setup import APPROVER, OWNER, PACK, WEIGHTS, configure_p1
-from tests.integration.test_rebalancing_cli import dawsos
 from tests.integration.test_rebalancing_notifications import FlakyHandler, running_smtp
 
 
 def write(path: Path, document: Any) -> Path:
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
-
-
-def ok_json(url: str, *args: str, **extra: str) -> Any:
-    done = dawsos(url, *args, "--json", **extra)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 async def settings_row(session_factory) -> tuple[Any, ...]:  # noqa: ANN001
