@@ -59,9 +59,10 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# one pytest worker per core (pytest-xdist); work stealing keeps both busy to the end
+# one pytest worker per core (pytest-xdist); each test file stays on one worker (module fixtures are built once,
+# and some browser tests follow on from the one before them in their file)
 test: lint
-	$(BIN)/python -m pytest -n auto --dist worksteal
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_propose.py

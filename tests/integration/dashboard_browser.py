@@ -4,6 +4,8 @@ signing in through the page, screenshots at phone and desktop widths, and readin
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -98,3 +100,28 @@ def unlabelled_inputs(page: Any) -> list[str]:
         .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                       && !el.getAttribute('aria-labelledby'))
         .map(el => el.name || el.id)""")
+
+
+@contextmanager
+def signed_in_pages(browser: Any, base: str, tokens: dict[str, str], *, accept_dialogs: bool = False) -> Iterator[Any]:
+    """``open_page(user)``: a new 1440 px browser context signed in as ``user`` (its request log is
+    ``page.requests``; confirm dialogs accepted when ``accept_dialogs``); every context is closed on exit."""
+    contexts = []
+
+    def open_page(user: str) -> Any:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.requests = RequestLog(base)
+        page.on("request", page.requests)
+        if accept_dialogs:
+            page.on("dialog", lambda dialog: dialog.accept())
+        page.set_default_timeout(120_000)
+        sign_in(page, base, tokens[user])
+        return page
+
+    try:
+        yield open_page
+    finally:
+        for context in contexts:
+            context.close()

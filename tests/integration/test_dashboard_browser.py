@@ -22,12 +22,11 @@ import pytest
 
 from tests.integration.dashboard_browser import (
     CHROMIUM,
-    RequestLog,
     field,
     number,
     require_chromium,
     shoot,
-    sign_in,
+    signed_in_pages,
     unlabelled_inputs,
 )
 from tests.integration.service_harness import bearer, make_users, module_database, running_server
@@ -69,22 +68,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
 @pytest.fixture
 def page_of(site: Site) -> Iterator[Any]:
     """``page_of(user)``: a new browser context signed in as ``user``; its request log is ``page.requests``."""
-    contexts = []
-
-    def open_page(user: str) -> Any:
-        context = site.browser.new_context(viewport={"width": 1440, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.requests = RequestLog(site.base)
-        page.on("request", page.requests)
-        page.on("dialog", lambda dialog: dialog.accept())
-        page.set_default_timeout(120_000)
-        sign_in(page, site.base, site.tokens[user])
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    with signed_in_pages(site.browser, site.base, site.tokens, accept_dialogs=True) as open_page:
+        yield open_page
 
 
 def run_optimisation(page: Any, site: Site) -> tuple[str, bool]:

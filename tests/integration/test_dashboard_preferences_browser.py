@@ -24,13 +24,12 @@ import pytest
 
 from tests.integration.dashboard_browser import (
     CHROMIUM,
-    RequestLog,
     field,
     number,
     require_chromium,
     shoot,
     shoot_as_is,
-    sign_in,
+    signed_in_pages,
     unlabelled_inputs,
 )
 from tests.integration.service_harness import bearer, dawsos, make_users, module_database, running_server
@@ -89,21 +88,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
 
 @pytest.fixture
 def page_of(site: Site) -> Iterator[Any]:
-    contexts = []
-
-    def open_page(user: str) -> Any:
-        context = site.browser.new_context(viewport={"width": 1440, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.requests = RequestLog(site.base)
-        page.on("request", page.requests)
-        page.set_default_timeout(120_000)
-        sign_in(page, site.base, site.tokens[user])
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    """``page_of(user)``: a new browser context signed in as ``user``; its request log is ``page.requests``."""
+    with signed_in_pages(site.browser, site.base, site.tokens) as open_page:
+        yield open_page
 
 
 def test_a_viewer_sees_preferences_read_only_and_a_forged_save_is_refused(site: Site, page_of: Any) -> None:
